@@ -1,0 +1,1 @@
+"""pandas analysis of rllib-metarl experiments: load Tune results, tabulate, plot."""

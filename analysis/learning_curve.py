@@ -1,0 +1,72 @@
+"""Draw an experiment's learning curves (training return against env steps) with the optimum and random lines.
+
+python -m analysis.learning_curve ~/ray_results/eleven_arm-20261122-101500 [--output curve.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display needed
+import matplotlib.pyplot as plt  # noqa: E402
+
+from analysis.load import Experiment, load_experiment  # noqa: E402
+from rllib_metarl.registry import get_task  # noqa: E402
+
+
+def reference_lines(experiment: Experiment) -> dict[str, float]:
+    """The task's optimal and random returns per trial, where known."""
+    if experiment.task is None:
+        return {}
+    task = get_task(experiment.task)
+    kwargs = task.env_kwargs(experiment.env_config)
+    lines = {}
+    if task.optimal_return:
+        lines["optimum"] = task.optimal_return(kwargs)
+    if task.random_return:
+        lines["random"] = task.random_return(kwargs)
+    return lines
+
+
+def plot_learning_curve(path: str | Path, output: str | Path | None = None) -> Path:
+    """Write the PNG (default: ``<experiment>/learning_curve.png``) and return its path."""
+    experiment = load_experiment(path)
+    output = Path(output) if output else experiment.path / "learning_curve.png"
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for _, history in experiment.histories.groupby("trial", sort=False):
+        seed = history["seed"].iloc[0]
+        axes.plot(history["env_steps"], history["return"], label=f"seed {seed}", linewidth=1.2)
+    styles = {"optimum": ("black", "--"), "random": ("grey", ":")}
+    for name, value in reference_lines(experiment).items():
+        color, style = styles[name]
+        axes.axhline(value, color=color, linestyle=style, label=f"{name} ({value:.2f})")
+    axes.set_xlabel("env steps")
+    axes.set_ylabel("mean return per trial (training, sampled actions)")
+    axes.set_title(f"{experiment.task or 'experiment'}: {experiment.path.name}")
+    axes.legend(loc="lower right", fontsize="small")
+    axes.grid(alpha=0.3)
+    figure.tight_layout()
+    figure.savefig(output, dpi=120)
+    plt.close(figure)
+    return output
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("experiment", help="a Tune experiment folder")
+    parser.add_argument("--output", help="PNG path (default: <experiment>/learning_curve.png)")
+    args = parser.parse_args(argv)
+    try:
+        output = plot_learning_curve(args.experiment, args.output)
+    except FileNotFoundError as error:
+        parser.error(str(error))
+    print(output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

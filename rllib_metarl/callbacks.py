@@ -1,0 +1,28 @@
+"""Per-trial meta-RL metrics into RLlib's results (and from there into Tune, TensorBoard and pandas)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ray.rllib.callbacks.callbacks import RLlibCallback
+
+# Moving-mean window, in trials, of every logged meta-RL metric.
+METRICS_WINDOW = 200
+# The metrics appear in results as env_runners/meta/<name>, apart from RLlib's own env_runners/* figures.
+METRICS_GROUP = "meta"
+
+
+class MetaRLMetrics(RLlibCallback):
+    """Logs the env's ``info["episode_metrics"]`` of every finished trial as ``env_runners/meta/<name>``.
+
+    The envs compute the figures themselves (fraction of optimal pulls, regret, informative-arm use), so this
+    callback stays the same for every task. Only the trial's last step is read: RLlib hands earlier chunks of a long
+    episode separately, but the last info always sits in the final chunk.
+    """
+
+    def on_episode_end(self, *, episode: Any, metrics_logger: Any = None, **kwargs: Any) -> None:
+        if metrics_logger is None:
+            return
+        last_info = episode.get_infos(-1)
+        for name, value in (last_info or {}).get("episode_metrics", {}).items():
+            metrics_logger.log_value((METRICS_GROUP, name), float(value), reduce="mean", window=METRICS_WINDOW)

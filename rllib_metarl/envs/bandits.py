@@ -1,0 +1,239 @@
+"""Bandit meta-tasks of Wang et al. 2016 (sec. 3.1) and Duan et al. 2016 (RL^2, sec. 4.1).
+
+One trial (one RLlib episode) = one task drawn from the task distribution, then ``trial_length`` pulls in it.
+The bandits have no observation of their own: the agent sees only its previous action, reward and the timestep,
+added by :class:`rllib_metarl.wrappers.ActionRewardTimestepWrapper`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+EMPTY_OBSERVATION = np.zeros(0, dtype=np.float32)
+
+DEPENDENT_DIFFICULTIES: dict[str, tuple[float, ...] | None] = {
+    "uniform": None,  # p_1 ~ U[0, 1]
+    "easy": (0.1, 0.9),
+    "medium": (0.25, 0.75),
+    "hard": (0.4, 0.6),
+}
+
+
+def validate_trial_length(trial_length: Any) -> int:
+    """Return ``trial_length`` as an int, or raise ValueError naming the bad value."""
+    if isinstance(trial_length, bool) or not isinstance(trial_length, (int, np.integer)) or trial_length <= 0:
+        raise ValueError(f"trial_length must be a positive integer, got {trial_length!r}")
+    return int(trial_length)
+
+
+def validate_probabilities(name: str, values: Sequence[float]) -> tuple[float, ...]:
+    """Return ``values`` as a tuple of floats, or raise ValueError if any lies outside [0, 1]."""
+    values = tuple(float(v) for v in values)
+    if not values:
+        raise ValueError(f"{name} must not be empty")
+    bad = [v for v in values if not 0.0 <= v <= 1.0]
+    if bad:
+        raise ValueError(f"{name} must lie in [0, 1], got {bad[0]!r} in {values!r}")
+    return values
+
+
+class MetaBanditEnv(gym.Env):
+    """Common mechanics of every bandit meta-task: task draws, the trial clock, and diagnostics.
+
+    Subclasses implement :meth:`_draw_task` (the expected reward of every arm, plus task details) and may override
+    :meth:`_reward` (default: Bernoulli with the arm's expected reward).
+
+    Info, at every step: ``optimal_action`` (the arm an oracle that knows the task pulls), ``regret`` (expected
+    regret against that oracle, summed over the trial so far) and ``optimal_pulls`` (how often the agent pulled it).
+    At the last step of a trial, ``episode_metrics`` holds the per-trial figures that reach the Tune results.
+    None of this ever reaches the observation.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": []}
+    reward_values: tuple[float, ...] = (0.0, 1.0)  # every reward the env can pay (Bernoulli by default)
+
+    def __init__(self, num_arms: int, trial_length: int, meta: bool = True):
+        if isinstance(num_arms, bool) or not isinstance(num_arms, (int, np.integer)) or num_arms < 2:
+            raise ValueError(f"num_arms must be an integer >= 2, got {num_arms!r}")
+        if not isinstance(meta, (bool, np.bool_)):
+            raise ValueError(f"meta must be True (new task every reset) or False (fixed task), got {meta!r}")
+        self.num_arms = int(num_arms)
+        self.trial_length = validate_trial_length(trial_length)
+        self.meta = bool(meta)
+        self.action_space = gym.spaces.Discrete(self.num_arms)
+        self.observation_space = gym.spaces.Box(0.0, 0.0, shape=(0,), dtype=np.float32)
+        self.expected_rewards: np.ndarray | None = None
+        self._t = 0
+
+    # -- task definition, per subclass ---------------------------------------------------------------------------
+    def _draw_task(self) -> np.ndarray:
+        """Draw a task with ``self.np_random``; return the expected reward of every arm."""
+        raise NotImplementedError
+
+    def _reward(self, arm: int) -> float:
+        return float(self.np_random.random() < self.expected_rewards[arm])
+
+    def _trial_metrics(self) -> dict[str, float]:
+        """Per-trial figures logged at the end of a trial; subclasses add their own."""
+        return {
+            "optimal_action_rate": self._optimal_pulls / self.trial_length,
+            "regret": self._regret,
+        }
+
+    # -- Gymnasium API ------------------------------------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        # Meta mode draws a new task every trial; fixed mode draws once (again only when re-seeded).
+        if self.meta or self.expected_rewards is None or seed is not None:
+            self.expected_rewards = np.asarray(self._draw_task(), dtype=np.float64)
+        self._t = 0
+        self._regret = 0.0
+        self._optimal_pulls = 0
+        return EMPTY_OBSERVATION.copy(), {"optimal_action": self.optimal_action}
+
+    def step(self, action):
+        if self.expected_rewards is None or self._t >= self.trial_length:
+            raise RuntimeError("step() called before reset() or after the trial ended")
+        arm = int(action)
+        if not 0 <= arm < self.num_arms:
+            raise ValueError(f"action must be an arm in [0, {self.num_arms - 1}], got {action!r}")
+        reward = self._reward(arm)
+        self._t += 1
+        self._regret += float(self.expected_rewards.max() - self.expected_rewards[arm])
+        self._optimal_pulls += int(self.expected_rewards[arm] == self.expected_rewards.max())
+        self._after_pull(arm)
+        terminated = self._t == self.trial_length
+        info: dict[str, Any] = {
+            "optimal_action": self.optimal_action,
+            "regret": self._regret,
+            "optimal_pulls": self._optimal_pulls,
+        }
+        if terminated:
+            info["episode_metrics"] = self._trial_metrics()
+        return EMPTY_OBSERVATION.copy(), reward, terminated, False, info
+
+    def _after_pull(self, arm: int) -> None:
+        """Hook for subclasses that keep per-trial statistics."""
+
+    @property
+    def optimal_action(self) -> int:
+        return int(np.argmax(self.expected_rewards))
+
+
+class BernoulliBandit(MetaBanditEnv):
+    """k-armed Bernoulli bandit with independent arms (RL^2 Table 1; the two-armed independent task of Wang et al.).
+
+    - Action space: ``Discrete(num_arms)``, the arm to pull.
+    - Observation: empty (``Box(0, 0, (0,))``); wrap with ``ActionRewardTimestepWrapper`` for the agent's input.
+    - Rewards: 1 with probability ``p_i`` of the pulled arm, else 0.
+    - Starting state: a task is ``p_1, ..., p_k`` drawn i.i.d. from U[0, 1] (re-drawn every reset in meta mode,
+      drawn once in fixed mode).
+    - Episode end: terminated after ``trial_length`` pulls.
+
+    Random play earns ``trial_length / 2`` in expectation.
+    """
+
+    def __init__(self, num_arms: int = 2, trial_length: int = 100, meta: bool = True):
+        super().__init__(num_arms, trial_length, meta)
+
+    def _draw_task(self) -> np.ndarray:
+        return self.np_random.random(self.num_arms)
+
+
+class DependentBandit(MetaBanditEnv):
+    """Two-armed Bernoulli bandit whose arms are anti-correlated: ``p_2 = 1 - p_1`` (Wang et al. 2016, exp. 1).
+
+    - Action space: ``Discrete(2)``.
+    - Observation: empty; wrap with ``ActionRewardTimestepWrapper``.
+    - Rewards: 1 with the pulled arm's probability, else 0.
+    - Starting state: ``p_1`` drawn from U[0, 1] (``difficulty="uniform"``) or uniformly from a two-point set:
+      easy {0.1, 0.9}, medium {0.25, 0.75}, hard {0.4, 0.6}; or from ``p1_choices`` when given.
+    - Episode end: terminated after ``trial_length`` pulls.
+    """
+
+    def __init__(
+        self,
+        difficulty: str = "uniform",
+        trial_length: int = 100,
+        meta: bool = True,
+        p1_choices: Sequence[float] | None = None,
+    ):
+        if difficulty not in DEPENDENT_DIFFICULTIES:
+            raise ValueError(f"difficulty must be one of {sorted(DEPENDENT_DIFFICULTIES)}, got {difficulty!r}")
+        super().__init__(2, trial_length, meta)
+        self.difficulty = difficulty
+        choices = DEPENDENT_DIFFICULTIES[difficulty] if p1_choices is None else p1_choices
+        self.p1_choices = None if choices is None else validate_probabilities("p1_choices", choices)
+
+    def _draw_task(self) -> np.ndarray:
+        if self.p1_choices is None:
+            p1 = self.np_random.random()
+        else:
+            p1 = self.p1_choices[self.np_random.integers(len(self.p1_choices))]
+        return np.array([p1, 1.0 - p1])
+
+
+class ElevenArmedBandit(MetaBanditEnv):
+    """Eleven-armed bandit with an informative arm (Wang et al. 2016, exp. 3).
+
+    - Action space: ``Discrete(11)``. Arms 0-9 are the "first ten"; arm 10 is the informative arm.
+    - Observation: empty; wrap with ``ActionRewardTimestepWrapper`` (the original code one-hot encoded the reward:
+      ``reward_encoding="one_hot"``, using :attr:`reward_values`).
+    - Rewards, all deterministic: the target arm (one of 0-9) pays 5, the nine others of 0-9 pay 1.1, and arm 10 pays
+      0.1 x (1-based index of the target), i.e. 0.1 ... 1.0, so one pull of it reveals the target.
+    - Starting state: the target arm drawn uniformly from 0-9.
+    - Episode end: terminated after ``trial_length`` pulls (default 5).
+
+    The best policy (pull arm 10, then the target four times) earns 0.55 + 4 x 5 = 20.55 in expectation.
+    """
+
+    NUM_ARMS = 11
+    INFORMATIVE_ARM = 10
+    TARGET_REWARD = 5.0
+    NON_TARGET_REWARD = 1.1
+    reward_values: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(1, 11)) + (1.1, 5.0)
+
+    def __init__(self, trial_length: int = 5, meta: bool = True):
+        super().__init__(self.NUM_ARMS, trial_length, meta)
+        self.target = -1
+
+    @staticmethod
+    def optimal_return(trial_length: int = 5) -> float:
+        """Expected return of the Bayes-optimal policy: informative arm first, then the target."""
+        if trial_length == 1:
+            return ElevenArmedBandit.TARGET_REWARD / 10 + 9 * ElevenArmedBandit.NON_TARGET_REWARD / 10
+        return 0.55 + (trial_length - 1) * ElevenArmedBandit.TARGET_REWARD
+
+    def _draw_task(self) -> np.ndarray:
+        self.target = int(self.np_random.integers(10))
+        rewards = np.full(self.NUM_ARMS, self.NON_TARGET_REWARD)
+        rewards[self.target] = self.TARGET_REWARD
+        rewards[self.INFORMATIVE_ARM] = round(0.1 * (self.target + 1), 1)
+        return rewards
+
+    def _reward(self, arm: int) -> float:
+        return float(self.expected_rewards[arm])
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        self._first_arm: int | None = None
+        self._target_pulls_after_first = 0
+        return super().reset(seed=seed, options=options)
+
+    def _after_pull(self, arm: int) -> None:
+        if self._first_arm is None:
+            self._first_arm = arm
+        elif arm == self.optimal_action:
+            self._target_pulls_after_first += 1
+
+    def _trial_metrics(self) -> dict[str, float]:
+        metrics = super()._trial_metrics()
+        informative_first = self._first_arm == self.INFORMATIVE_ARM
+        metrics["informative_first"] = float(informative_first)
+        if informative_first and self.trial_length > 1:
+            # How well the agent used what the informative arm told it.
+            metrics["target_after_informative"] = self._target_pulls_after_first / (self.trial_length - 1)
+        return metrics

@@ -1,0 +1,197 @@
+"""Frozen-weight evaluation of a trained agent on held-out trials of any task (what the originals' test.py did)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rllib_metarl.registry import get_task, make_agent_env
+
+MODULE_SUBDIR = Path("learner_group", "learner", "rl_module", "default_policy")
+# Held-out trials draw from seeds derived from (seed, HELD_OUT_STREAM); training seeds never carry this entry.
+HELD_OUT_STREAM = 0x4E1D0
+
+
+def module_path(checkpoint: str | Path) -> Path:
+    """The RLModule folder inside an algorithm checkpoint (or the folder itself if it already is one)."""
+    checkpoint = Path(checkpoint).expanduser()
+    if not checkpoint.exists():
+        raise FileNotFoundError(f"checkpoint {str(checkpoint)!r} does not exist")
+    for candidate in (checkpoint / MODULE_SUBDIR, checkpoint):
+        if (candidate / "module_state.pt").exists() or (candidate / "module_state.pkl").exists():
+            return candidate
+    raise FileNotFoundError(
+        f"{str(checkpoint)!r} is not an RLlib algorithm checkpoint: no {MODULE_SUBDIR}/module_state.* inside"
+    )
+
+
+def training_env_of(checkpoint: str | Path) -> tuple[str, dict[str, Any]] | None:
+    """(task name, env_config) a Tune trial was trained on, read from the trial's params.json; None if unknown."""
+    params_file = Path(checkpoint).expanduser().resolve().parent / "params.json"
+    if not params_file.exists():
+        return None
+    params = json.loads(params_file.read_text())
+    env = params.get("env", "")
+    prefix = "rllib_metarl/"
+    if not isinstance(env, str) or not env.startswith(prefix):
+        return None
+    return env[len(prefix) :], dict(params.get("env_config") or {})
+
+
+def load_module(checkpoint: str | Path) -> Any:
+    """The trained RLModule, frozen (eval mode, no gradients needed)."""
+    from ray.rllib.core.rl_module.rl_module import RLModule
+
+    # RLlib's own checkpoint loader trips its deprecation warning about RLModuleConfig; nothing for users to act on.
+    rl_module_logger = logging.getLogger("ray.rllib.core.rl_module.rl_module")
+    level = rl_module_logger.level
+    rl_module_logger.setLevel(logging.ERROR)
+    try:
+        module = RLModule.from_checkpoint(module_path(checkpoint))
+    finally:
+        rl_module_logger.setLevel(level)
+    module.eval()
+    return module
+
+
+def evaluate_module(
+    module: Any,
+    task_name: str,
+    env_config: dict[str, Any] | None = None,
+    num_trials: int = 1000,
+    seed: int = 0,
+    explore: bool = False,
+    batch_size: int = 500,
+) -> pd.DataFrame:
+    """Play ``num_trials`` held-out trials with frozen weights; one row per trial.
+
+    Columns: ``trial``, ``return``, ``length``, plus the env's per-trial metrics (``regret``,
+    ``optimal_action_rate``, ...). ``explore=False`` takes the most probable action (RLlib's ``explore=False``);
+    ``explore=True`` samples from the policy. The LSTM state is carried through each trial and reset between them.
+    """
+    import torch
+
+    if num_trials <= 0:
+        raise ValueError(f"num_trials must be positive, got {num_trials!r}")
+    rng = np.random.default_rng(np.random.SeedSequence([seed, HELD_OUT_STREAM]))
+    rows: list[dict[str, Any]] = []
+    with torch.no_grad():
+        for start in range(0, num_trials, batch_size):
+            count = min(batch_size, num_trials - start)
+            envs = [make_agent_env(task_name, env_config) for _ in range(count)]
+            _check_compatible(module, envs[0])
+            seeds = rng.integers(0, 2**31 - 1, size=count)
+            torch.manual_seed(int(seeds[0]))
+            rows += _play_batch(module, envs, seeds, explore, first_trial=start)
+    return pd.DataFrame(rows)
+
+
+def _check_compatible(module: Any, env: Any) -> None:
+    obs_space, act_space = module.observation_space, module.action_space
+    if obs_space is not None and obs_space.shape != env.observation_space.shape:
+        raise ValueError(
+            f"the agent takes observations of shape {obs_space.shape}, the task gives {env.observation_space.shape}: "
+            "evaluate on a task with the same number of actions and the same reward encoding"
+        )
+    if act_space is not None and act_space.n != env.action_space.n:
+        raise ValueError(f"the agent has {act_space.n} actions, the task has {env.action_space.n}")
+
+
+def _play_batch(module: Any, envs: list, seeds: np.ndarray, explore: bool, first_trial: int) -> list[dict[str, Any]]:
+    import torch
+    import tree  # dm-tree, an RLlib dependency
+    from ray.rllib.core.columns import Columns
+
+    observations = np.stack([env.reset(seed=int(s))[0] for env, s in zip(envs, seeds, strict=True)])
+    # The initial state is nested when actor and critic have their own LSTMs; give every leaf a batch axis.
+    state = tree.map_structure(
+        lambda s: torch.as_tensor(s).unsqueeze(0).repeat(len(envs), *([1] * np.ndim(s))), module.get_initial_state()
+    )
+    returns = np.zeros(len(envs))
+    lengths = np.zeros(len(envs), dtype=int)
+    final_infos: list[dict] = [{} for _ in envs]
+    active = np.ones(len(envs), dtype=bool)
+    while active.any():
+        batch = {Columns.OBS: torch.as_tensor(observations).unsqueeze(1), Columns.STATE_IN: state}
+        out = module.forward_inference(batch)
+        logits = out[Columns.ACTION_DIST_INPUTS][:, 0]
+        if explore:
+            actions = torch.distributions.Categorical(logits=logits).sample().numpy()
+        else:
+            actions = logits.argmax(-1).numpy()
+        state = out[Columns.STATE_OUT]
+        for i in np.flatnonzero(active):
+            observation, reward, terminated, truncated, info = envs[i].step(int(actions[i]))
+            observations[i] = observation
+            returns[i] += reward
+            lengths[i] += 1
+            if terminated or truncated:
+                active[i] = False
+                final_infos[i] = info
+    return [
+        {
+            "trial": first_trial + i,
+            "return": returns[i],
+            "length": int(lengths[i]),
+            **final_infos[i].get("episode_metrics", {}),
+        }
+        for i in range(len(envs))
+    ]
+
+
+def summarize(trials: pd.DataFrame, task_name: str, env_config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Mean return with a 95% interval (normal approximation), next to the task's optimum and random figures."""
+    task = get_task(task_name)
+    kwargs = task.env_kwargs(env_config)
+    returns = trials["return"].to_numpy(dtype=float)
+    half_width = 1.96 * returns.std(ddof=1) / math.sqrt(len(returns)) if len(returns) > 1 else float("nan")
+    summary: dict[str, Any] = {
+        "task": task_name,
+        "trials": len(returns),
+        "mean_return": float(returns.mean()),
+        "ci95_low": float(returns.mean() - half_width),
+        "ci95_high": float(returns.mean() + half_width),
+        "optimal_return": task.optimal_return(kwargs) if task.optimal_return else float("nan"),
+        "random_return": task.random_return(kwargs) if task.random_return else float("nan"),
+    }
+    for column in trials.columns.drop(["trial", "return", "length"], errors="ignore"):
+        summary[f"mean_{column}"] = float(trials[column].mean())
+    return summary
+
+
+def evaluate_checkpoint(
+    checkpoint: str | Path,
+    task_name: str | None = None,
+    env_config: dict[str, Any] | None = None,
+    num_trials: int = 1000,
+    seed: int = 0,
+    explore: bool = False,
+) -> pd.DataFrame:
+    """Evaluate a checkpoint with frozen weights on ``num_trials`` held-out trials; one row per trial.
+
+    ``task_name``/``env_config`` default to what the checkpoint's Tune trial trained on, so ``task_name`` is only
+    needed to test on another task (e.g. train on ``dependent_easy``, test on ``dependent_medium``).
+    """
+    task_name, env_config = resolve_task(checkpoint, task_name, env_config)
+    return evaluate_module(load_module(checkpoint), task_name, env_config, num_trials, seed, explore)
+
+
+def resolve_task(
+    checkpoint: str | Path, task_name: str | None = None, env_config: dict[str, Any] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The task and env_config to evaluate on: the given ones, else those the checkpoint was trained on."""
+    module_path(checkpoint)  # a missing or wrong folder fails here, with its name
+    if task_name is None:
+        trained_on = training_env_of(checkpoint)
+        if trained_on is None:
+            raise ValueError(f"cannot tell which task {str(checkpoint)!r} was trained on: pass the task name")
+        task_name, trained_config = trained_on
+        env_config = trained_config if env_config is None else env_config
+    get_task(task_name).env_kwargs(env_config)  # unknown parameters fail here, before the module loads
+    return task_name, dict(env_config or {})

@@ -1,0 +1,358 @@
+"""The one experiment runner behind every ``tune_configs/*.py``.
+
+``main("eleven_arm")`` parses the command line, checks every input before Ray starts, trains PPO + LSTM under a Tune
+scheduler (a local Ray with its dashboard, or an existing cluster with ``--address``), evaluates the best checkpoint
+with frozen weights on held-out trials and writes ``summary.csv`` beside the Tune results. Re-running with the same
+``--name`` resumes an interrupted experiment from its last checkpoints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rllib_metarl.cli import key_value, non_negative_int, positive_float, positive_int
+from rllib_metarl.presets import RETURN_METRIC, Preset, get_preset
+from rllib_metarl.registry import TASKS, get_task
+
+SCHEDULERS = ("asha", "pbt", "fifo")
+DEFAULT_STORAGE = "~/ray_results"
+SUMMARY_FILE = "summary.csv"
+EVAL_TRIALS_FILE = "eval_trials.csv"
+
+
+@dataclass
+class Experiment:
+    """Everything one run needs, checked before Ray starts."""
+
+    task: str
+    env_config: dict[str, Any]
+    preset: Preset
+    seed: int
+    scheduler: str
+    storage_path: Path
+    name: str
+    address: str | None
+    eval_trials: int
+    dashboard: bool
+
+    @property
+    def path(self) -> Path:
+        return self.storage_path / self.name
+
+
+# -- command line -----------------------------------------------------------------------------------------------------
+def build_parser(task_name: str, variants: dict[str, str] | None = None) -> argparse.ArgumentParser:
+    task = get_task(task_name)
+    parser = argparse.ArgumentParser(
+        description=f"Train PPO + LSTM on {task.name}: {task.description}.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    if variants:
+        parser.add_argument("--difficulty", choices=list(variants), default=next(iter(variants)), help="task variant")
+    else:
+        parser.add_argument("-e", "--env", choices=list(TASKS), default=task_name, help="task to train on")
+    parser.add_argument("-n", "--trial-length", type=positive_int, help="steps per trial (default: the task's)")
+    parser.add_argument(
+        "-m", "--meta", action=argparse.BooleanOptionalAction, default=True,
+        help="meta mode: new task every trial; --no-meta keeps one task (the original scripts' -m flag)",
+    )  # fmt: skip
+    parser.add_argument("--env-arg", type=key_value, action="append", default=[], metavar="KEY=VALUE",
+                        help="any other task parameter, e.g. --env-arg num_arms=10 (repeatable)")  # fmt: skip
+    parser.add_argument("-w", "--num-workers", type=non_negative_int, help="remote env runners per trial")
+    parser.add_argument("--envs-per-worker", type=positive_int, help="env copies per env runner")
+    parser.add_argument("--lr", type=positive_float, help="learning rate (default: the preset's)")
+    parser.add_argument("--num-samples", type=positive_int, help="Tune trials, seeded seed, seed+1, ...")
+    parser.add_argument("--scheduler", choices=SCHEDULERS, default="asha", help="Tune trial scheduler")
+    parser.add_argument("--stop-iters", type=positive_int, help="stop a trial after this many iterations")
+    parser.add_argument("--stop-time", type=positive_float, help="stop a trial after this many seconds of training")
+    parser.add_argument("--stop-return", type=float, help="stop a trial once its mean training return reaches this")
+    parser.add_argument("--checkpoint-every", type=positive_int, help="checkpoint every N iterations")
+    parser.add_argument("--seed", type=int, default=0, help="base seed; trial i uses seed + i")
+    parser.add_argument("--storage-path", default=DEFAULT_STORAGE, help="where Tune writes results and checkpoints")
+    parser.add_argument("--name", help="experiment name (default: <task>-<time>); an existing one is resumed")
+    parser.add_argument("--address", help="an existing Ray cluster's address (default: start a local Ray)")
+    parser.add_argument("--eval-trials", type=non_negative_int, default=1000,
+                        help="held-out trials for the final frozen-weight evaluation (0 skips it)")  # fmt: skip
+    parser.add_argument("--no-dashboard", action="store_true", help="do not start the Ray Dashboard (local Ray)")
+    return parser
+
+
+def parse_experiment(
+    task_name: str, argv: list[str] | None = None, variants: dict[str, str] | None = None
+) -> Experiment:
+    """Parse and check the command line; usage errors exit with code 2 before anything starts."""
+    parser = build_parser(task_name, variants)
+    args = parser.parse_args(argv)
+    task = get_task(variants[args.difficulty] if variants else args.env)
+
+    env_config: dict[str, Any] = dict(args.env_arg)
+    if args.trial_length is not None:
+        env_config["trial_length"] = args.trial_length
+    env_config["meta"] = args.meta
+    try:
+        task.make(**env_config)  # the env validates its own parameters
+    except (TypeError, ValueError) as error:
+        parser.error(f"{task.name}: {error}")
+
+    preset = get_preset(
+        task.name,
+        lr=args.lr,
+        num_workers=args.num_workers,
+        envs_per_worker=args.envs_per_worker,
+        num_samples=args.num_samples,
+        stop_iters=args.stop_iters,
+        stop_time_s=args.stop_time,
+        stop_return=args.stop_return,
+        checkpoint_every=args.checkpoint_every,
+    )
+    storage_path = Path(args.storage_path).expanduser().resolve()
+    try:
+        storage_path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.error(f"--storage-path {str(storage_path)!r} cannot be created: {error.strerror}")
+    if not os.access(storage_path, os.W_OK):
+        parser.error(f"--storage-path {str(storage_path)!r} is not writable")
+    name = args.name or f"{task.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return Experiment(
+        task=task.name,
+        env_config=env_config,
+        preset=preset,
+        seed=args.seed,
+        scheduler=args.scheduler,
+        storage_path=storage_path,
+        name=name,
+        address=args.address,
+        eval_trials=args.eval_trials,
+        dashboard=not args.no_dashboard,
+    )
+
+
+# -- Ray and Tune -----------------------------------------------------------------------------------------------------
+def configure_ray_auth(address: str | None) -> None:
+    """Choose Ray's token-authentication mode, before Ray is first imported (its core reads the mode then).
+
+    Local (embedded) Ray: Ray 2.60 turns token authentication on by default, and the dashboard then answers the
+    user's own browser with 401. Our local instance listens on 127.0.0.1 only, so it runs without tokens.
+    Existing cluster: ``ray start`` enables tokens by default and saves the token on its machine, but a driver whose
+    mode is unset does not send it, so the head refuses the driver. With a token where Ray keeps one
+    (``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_token``) the driver uses token mode.
+    A mode the user set is always kept.
+    """
+    if "RAY_AUTH_MODE" in os.environ:
+        return
+    if not address:
+        os.environ["RAY_AUTH_MODE"] = "disabled"  # read at ray.init for a new local instance
+        return
+    token_file = Path(os.environ.get("RAY_AUTH_TOKEN_PATH", "~/.ray/auth_token")).expanduser()
+    if not (os.environ.get("RAY_AUTH_TOKEN") or token_file.is_file()):
+        return
+    if "ray" in sys.modules:
+        warnings.warn("Ray is already imported: set RAY_AUTH_MODE=token before importing it to join a cluster "
+                      "that uses token authentication", stacklevel=2)  # fmt: skip
+    os.environ["RAY_AUTH_MODE"] = "token"
+
+
+def init_ray(address: str | None, dashboard: bool) -> str | None:
+    """Start (or join) Ray; return the dashboard URL, if any."""
+    import ray
+
+    import rllib_metarl
+
+    if address:
+        # Ship this package to the cluster's workers, which may not have it installed.
+        context = ray.init(address=address, runtime_env={"py_modules": [rllib_metarl]}, log_to_driver=False)
+    else:
+        # address="local" always starts a fresh instance (a stale ray_current_cluster file can point at a dead one).
+        context = ray.init(
+            address="local", include_dashboard=dashboard, dashboard_host="127.0.0.1", log_to_driver=False
+        )
+    url = context.dashboard_url
+    return f"http://{url}" if url and not url.startswith("http") else url
+
+
+def _scheduler(experiment: Experiment) -> Any:
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, PopulationBasedTraining
+
+    preset = experiment.preset
+    max_t = preset.stop_time_s or 24 * 3600.0
+    if experiment.scheduler == "asha":
+        return ASHAScheduler(
+            time_attr="time_total_s", max_t=max_t, grace_period=min(preset.grace_period_s, max_t), reduction_factor=2
+        )
+    if experiment.scheduler == "pbt":
+        random.seed(experiment.seed)  # PBT draws its perturbations from Python's global generator
+        return PopulationBasedTraining(
+            time_attr="time_total_s",
+            perturbation_interval=max(preset.grace_period_s / 2, 10.0),
+            hyperparam_mutations={
+                "lr": tune.loguniform(preset.lr / 4, preset.lr * 4),
+                "entropy_coeff": [0.0, 0.003, 0.01, 0.03],
+            },
+        )
+    return FIFOScheduler()
+
+
+def _stop_criteria(preset: Preset) -> dict[str, float]:
+    stop = {
+        "training_iteration": preset.stop_iters,
+        "time_total_s": preset.stop_time_s,
+        RETURN_METRIC: preset.stop_return,
+    }
+    return {key: value for key, value in stop.items() if value is not None}
+
+
+def make_tuner(experiment: Experiment) -> Any:
+    """A Tuner for the experiment, restored from its folder when an earlier run of it was interrupted."""
+    from ray import tune
+    from ray.rllib.algorithms.ppo import PPO
+
+    from rllib_metarl.presets import ppo_config
+
+    if tune.Tuner.can_restore(experiment.path):
+        print(f"Resuming experiment {experiment.path}")
+        return tune.Tuner.restore(str(experiment.path), trainable=PPO, resume_errored=True)
+    preset = experiment.preset
+    param_space = ppo_config(experiment.task, preset, experiment.env_config, experiment.seed).to_dict()
+    param_space["seed"] = tune.grid_search([experiment.seed + i for i in range(preset.num_samples)])
+    return tune.Tuner(
+        PPO,  # the class, not "PPO": the string import pulls in DreamerV3 and its extra needs
+        param_space=param_space,
+        tune_config=tune.TuneConfig(metric=RETURN_METRIC, mode="max", scheduler=_scheduler(experiment)),
+        run_config=tune.RunConfig(
+            name=experiment.name,
+            storage_path=str(experiment.storage_path),
+            stop=_stop_criteria(preset),
+            checkpoint_config=tune.CheckpointConfig(
+                checkpoint_frequency=preset.checkpoint_every,
+                checkpoint_at_end=True,
+                num_to_keep=3,
+                checkpoint_score_attribute=RETURN_METRIC,
+                checkpoint_score_order="max",
+            ),
+            failure_config=tune.FailureConfig(max_failures=2),
+            progress_reporter=progress_reporter(),
+            verbose=1,  # the status table only; every result is in the results folder and TensorBoard
+        ),
+    )
+
+
+# Columns of the progress table: the return and the meta-RL metrics the envs report (absent ones are left out).
+PROGRESS_METRICS = {
+    "training_iteration": "iter",
+    "time_total_s": "time (s)",
+    "num_env_steps_sampled_lifetime": "env steps",
+    RETURN_METRIC: "return",
+    "env_runners/meta/optimal_action_rate": "optimal arm",
+    "env_runners/meta/regret": "regret",
+    "env_runners/meta/informative_first": "informative first",
+}
+
+
+def progress_reporter() -> Any:
+    from ray.tune import CLIReporter
+
+    return CLIReporter(
+        metric_columns=PROGRESS_METRICS, parameter_columns={"seed": "seed", "lr": "lr"}, max_report_frequency=30
+    )
+
+
+def best_checkpoint(results: Any) -> tuple[Any, Any]:
+    """(result, checkpoint) of the trial and checkpoint with the highest training return."""
+    best = results.get_best_result(metric=RETURN_METRIC, mode="max", scope="all")
+    if best is None:
+        raise RuntimeError("no trial reported a return: nothing to evaluate")
+    checkpoint = best.get_best_checkpoint(RETURN_METRIC, "max") or best.checkpoint
+    if checkpoint is None:
+        raise RuntimeError(f"trial {best.path} saved no checkpoint")
+    return best, checkpoint
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write atomically, so that an interrupted run never leaves a half-written file."""
+    partial = path.with_suffix(path.suffix + ".partial")
+    frame.to_csv(partial, index=False)
+    partial.replace(path)
+
+
+def run(experiment: Experiment) -> dict[str, Any]:
+    """Train, evaluate the best checkpoint on held-out trials, write summary.csv; return the summary row."""
+    from rllib_metarl.evaluation import evaluate_checkpoint, summarize
+
+    started = time.time()
+    # Tune's newer console output ignores custom reporters and prints the whole RLlib config; use the classic table.
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    configure_ray_auth(experiment.address)
+    dashboard_url = init_ray(experiment.address, experiment.dashboard)
+    print(f"Ray Dashboard: {dashboard_url or 'off'}")
+    print(f"Tune results:  {experiment.path}")
+    print(f"TensorBoard:   tensorboard --logdir {experiment.path}")
+    print(f"Resume after an interruption with the same command and --name {experiment.name}", flush=True)
+
+    results = make_tuner(experiment).fit()
+    best, checkpoint = best_checkpoint(results)
+    summary: dict[str, Any] = {
+        "experiment": str(experiment.path),
+        "best_trial": Path(best.path).name,
+        "checkpoint": checkpoint.path,
+        **checkpoint_metrics(best, checkpoint),
+        "train_wall_time_s": round(time.time() - started, 1),
+    }
+    if experiment.eval_trials:
+        trials = evaluate_checkpoint(
+            checkpoint.path, experiment.task, experiment.env_config, experiment.eval_trials, seed=experiment.seed
+        )
+        write_csv(trials, experiment.path / EVAL_TRIALS_FILE)
+        summary = {**summarize(trials, experiment.task, experiment.env_config), **summary}
+    summary["total_wall_time_s"] = round(time.time() - started, 1)
+    write_csv(pd.DataFrame([summary]), experiment.path / SUMMARY_FILE)
+    print_summary(summary, experiment)
+    return summary
+
+
+def checkpoint_metrics(result: Any, checkpoint: Any) -> dict[str, Any]:
+    """The training iteration and training return at which ``checkpoint`` was saved."""
+    from ray.tune.utils import flatten_dict
+
+    for saved, metrics in result.best_checkpoints:
+        if saved.path == checkpoint.path:
+            flat = flatten_dict(metrics, delimiter="/")
+            return {
+                "checkpoint_iteration": flat.get("training_iteration"),
+                "checkpoint_training_return": flat.get(RETURN_METRIC),
+            }
+    return {"checkpoint_iteration": None, "checkpoint_training_return": None}
+
+
+def print_summary(summary: dict[str, Any], experiment: Experiment) -> None:
+    print()
+    print(f"Best checkpoint (highest training return): {summary['checkpoint']}")
+    if "mean_return" in summary:
+        print(
+            f"Held-out evaluation, frozen weights, greedy actions, {summary['trials']} trials of {experiment.task}: "
+            f"mean return {summary['mean_return']:.3f} (95% CI {summary['ci95_low']:.3f} to {summary['ci95_high']:.3f})"
+        )
+        references = [f"{name} {summary[f'{name}_return']:.3f}" for name in ("optimal", "random")]
+        print("  " + "   ".join(r.replace("optimal", "optimum") for r in references if not r.endswith("nan")))
+    print(f"Wall time: {summary['total_wall_time_s']:.0f} s   Summary: {experiment.path / SUMMARY_FILE}")
+
+
+def main(task_name: str, argv: list[str] | None = None, variants: dict[str, str] | None = None) -> int:
+    """Entry point of every ``tune_configs/*.py``."""
+    experiment = parse_experiment(task_name, argv, variants)
+    try:
+        run(experiment)
+    except KeyboardInterrupt:
+        print(f"\nInterrupted. Resume with the same command and --name {experiment.name}", file=sys.stderr)
+        return 130
+    return 0

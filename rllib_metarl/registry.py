@@ -1,0 +1,185 @@
+"""Every task in one table: its Gymnasium id, its RLlib env name, its defaults and its known figures.
+
+``register_gym_envs()`` runs on ``import rllib_metarl``, so ``gymnasium.make("rllib_metarl/ElevenArmedBandit-v0")``
+works after that import; ``register_rllib_envs()`` (called by the training and evaluation code) lets RLlib env runners,
+remote ones included, find every task by its RLlib env name ``rllib_metarl/<task>``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from rllib_metarl.envs import BernoulliBandit, DependentBandit, ElevenArmedBandit
+from rllib_metarl.wrappers import ActionRewardTimestepWrapper
+
+GYM_NAMESPACE = "rllib_metarl"
+# Keys of an RLlib env_config that configure the wrapper rather than the env.
+WRAPPER_KEYS = ("reward_encoding",)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One registered meta-task."""
+
+    name: str
+    env_class: type[gym.Env]
+    gym_name: str
+    description: str
+    defaults: dict[str, Any] = field(default_factory=dict)
+    # Expected return per trial of the best policy that does not know the task, where known in closed form.
+    optimal_return: Callable[[dict[str, Any]], float] | None = None
+    random_return: Callable[[dict[str, Any]], float] | None = None
+    reward_encoding: str = "scalar"
+
+    @property
+    def gym_id(self) -> str:
+        return f"{GYM_NAMESPACE}/{self.gym_name}-v0"
+
+    @property
+    def rllib_env(self) -> str:
+        return f"{GYM_NAMESPACE}/{self.name}"
+
+    def env_kwargs(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The defaults updated by ``overrides`` (wrapper keys skipped), checked against the env's constructor."""
+        overrides = {k: v for k, v in (overrides or {}).items() if k not in WRAPPER_KEYS}
+        allowed = [p for p in inspect.signature(self.env_class.__init__).parameters if p != "self"]
+        unknown = sorted(set(overrides) - set(allowed))
+        if unknown:
+            raise ValueError(f"task {self.name!r} has no parameter {unknown[0]!r}; allowed: {allowed}")
+        return {**self.defaults, **overrides}
+
+    def make(self, **overrides: Any) -> gym.Env:
+        """The bare env, parameters validated by its constructor."""
+        return self.env_class(**self.env_kwargs(overrides))
+
+
+def _bernoulli_random(kwargs: dict[str, Any]) -> float:
+    return kwargs["trial_length"] / 2
+
+
+def _eleven_optimal(kwargs: dict[str, Any]) -> float:
+    return ElevenArmedBandit.optimal_return(kwargs["trial_length"])
+
+
+def _eleven_random(kwargs: dict[str, Any]) -> float:
+    per_pull = (ElevenArmedBandit.TARGET_REWARD + 9 * ElevenArmedBandit.NON_TARGET_REWARD + 0.55) / 11
+    return kwargs["trial_length"] * per_pull
+
+
+TASKS: dict[str, Task] = {
+    task.name: task
+    for task in [
+        Task(
+            "eleven_arm",
+            ElevenArmedBandit,
+            "ElevenArmedBandit",
+            "11 arms, one pays 5, arm 11 reveals which (Wang et al. 2016 exp. 3); optimum 20.55",
+            {"trial_length": 5, "meta": True},
+            _eleven_optimal,
+            _eleven_random,
+            reward_encoding="one_hot",
+        ),
+        Task(
+            "two_armed_independent",
+            BernoulliBandit,
+            "TwoArmedIndependentBandit",
+            "2 Bernoulli arms, p_1, p_2 ~ U[0,1] independent (Wang et al. 2016 exp. 1)",
+            {"num_arms": 2, "trial_length": 100, "meta": True},
+            random_return=_bernoulli_random,
+        ),
+        *[
+            Task(
+                f"dependent_{difficulty}",
+                DependentBandit,
+                f"TwoArmedDependent{difficulty.capitalize()}Bandit",
+                f"2 Bernoulli arms, p_2 = 1 - p_1, p_1 ~ {choices or 'U[0,1]'} (Wang et al. 2016 exp. 1)",
+                {"difficulty": difficulty, "trial_length": 100, "meta": True},
+                random_return=_bernoulli_random,
+            )
+            for difficulty, choices in [
+                ("uniform", None),
+                ("easy", "{0.1, 0.9}"),
+                ("medium", "{0.25, 0.75}"),
+                ("hard", "{0.4, 0.6}"),
+            ]
+        ],
+        Task(
+            "k_armed",
+            BernoulliBandit,
+            "KArmedBandit",
+            "k Bernoulli arms, p_i ~ U[0,1] iid, n pulls (RL^2 Table 1)",
+            {"num_arms": 5, "trial_length": 10, "meta": True},
+            random_return=_bernoulli_random,
+        ),
+    ]
+}
+
+
+def get_task(name: str) -> Task:
+    """The task called ``name``; a ValueError lists the known names otherwise."""
+    if name not in TASKS:
+        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(TASKS)}")
+    return TASKS[name]
+
+
+def make_agent_env(task_name: str, env_config: dict[str, Any] | None = None, seed_salt: int = 0) -> gym.Env:
+    """The env the agent trains on: the task wrapped with the action-reward-timestep wrapper.
+
+    ``env_config`` holds env constructor overrides plus ``reward_encoding`` for the wrapper. ``seed_salt``
+    (the RLlib env runner's index) is hashed into every reset seed: RLlib seeds runner w with ``seed + w`` and a
+    vector env seeds its copy i with ``seed + i``, so without it copies on different runners draw the same tasks.
+    """
+    task = get_task(task_name)
+    config = dict(env_config or {})
+    reward_encoding = config.pop("reward_encoding", task.reward_encoding)
+    env = ActionRewardTimestepWrapper(task.make(**config), reward_encoding=reward_encoding)
+    return SaltedSeed(env, seed_salt) if seed_salt else env
+
+
+class SaltedSeed(gym.Wrapper):
+    """Maps every reset seed s to a seed derived from (s, salt), so that differently salted copies never collide."""
+
+    def __init__(self, env: gym.Env, salt: int):
+        super().__init__(env)
+        self.salt = int(salt)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        if seed is not None:
+            seed = int(np.random.SeedSequence([seed, self.salt]).generate_state(1)[0])
+        return self.env.reset(seed=seed, options=options)
+
+
+def _rllib_creator(task_name: str) -> Callable[[Any], gym.Env]:
+    def create(env_context: Any) -> gym.Env:
+        config = {k: v for k, v in dict(env_context).items() if k != "num_envs"}
+        # Remote runners have worker_index >= 1; the salt keeps their task streams apart (see make_agent_env).
+        salt = getattr(env_context, "worker_index", 0) or 0
+        return make_agent_env(task_name, config, seed_salt=salt)
+
+    return create
+
+
+def register_gym_envs() -> None:
+    """Register every task's bare env with Gymnasium (done on ``import rllib_metarl``). Idempotent."""
+    for task in TASKS.values():
+        if task.gym_id not in gym.registry:
+            gym.register(
+                task.gym_id,
+                entry_point=f"{task.env_class.__module__}:{task.env_class.__name__}",
+                kwargs=dict(task.defaults),
+            )
+
+
+def register_rllib_envs() -> None:
+    """Register every task's agent env under its RLlib env name; remote env runners see it too. Idempotent."""
+    # Imported here: Ray is heavy and the bare envs need none of it.
+    from ray.tune.registry import register_env
+
+    for task in TASKS.values():
+        register_env(task.rllib_env, _rllib_creator(task.name))

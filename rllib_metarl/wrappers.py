@@ -1,0 +1,133 @@
+"""The action-reward-timestep observation wrapper (Wang et al. 2016; Duan et al. 2016).
+
+A meta-RL agent can only learn within a trial if it sees the consequences of its own choices, so at step t its
+observation is::
+
+    [inner observation, one_hot(a_{t-1}), r_{t-1} (scalar or one-hot), done_{t-1} (optional), t / T]
+
+with zeros for a_{-1} and r_{-1} at the start of a trial. Nothing here reveals the task; ``info`` passes through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+REWARD_ENCODINGS = ("scalar", "one_hot")
+
+
+class ActionRewardTimestepWrapper(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
+    """Appends the previous action (one-hot), previous reward and normalized timestep to the observation.
+
+    Args:
+        env: any env with a ``Discrete`` action space and a ``Box`` (or empty) observation space.
+        trial_length: T in ``t / T``. Defaults to the env's ``trial_length`` attribute, then to its spec's
+            ``max_episode_steps``.
+        reward_encoding: ``"scalar"`` (r_{t-1} as one number) or ``"one_hot"`` (one slot per value in
+            ``reward_values``; the original eleven-arm code did this).
+        reward_values: the rewards the env can pay: the slots of ``"one_hot"``, the bounds of ``"scalar"``.
+            Defaults to the env's ``reward_values`` attribute, if it has one.
+        include_done: add the flag ``done_{t-1}`` that marks an inner-episode boundary in multi-episode trials,
+            read from ``info["inner_episode_done"]``.
+    """
+
+    def __init__(
+        self,
+        env: gym.Env,
+        trial_length: int | None = None,
+        reward_encoding: str = "scalar",
+        reward_values: Sequence[float] | None = None,
+        include_done: bool = False,
+    ):
+        gym.utils.RecordConstructorArgs.__init__(
+            self,
+            trial_length=trial_length,
+            reward_encoding=reward_encoding,
+            reward_values=reward_values,
+            include_done=include_done,
+        )
+        gym.ObservationWrapper.__init__(self, env)
+        if not isinstance(env.action_space, gym.spaces.Discrete):
+            raise ValueError(f"ActionRewardTimestepWrapper needs a Discrete action space, got {env.action_space}")
+        if not isinstance(env.observation_space, gym.spaces.Box):
+            raise ValueError(f"ActionRewardTimestepWrapper needs a Box observation space, got {env.observation_space}")
+        if reward_encoding not in REWARD_ENCODINGS:
+            raise ValueError(f"reward_encoding must be one of {REWARD_ENCODINGS}, got {reward_encoding!r}")
+        self.trial_length = self._resolve_trial_length(env, trial_length)
+        self.num_actions = int(env.action_space.n)
+        self.reward_encoding = reward_encoding
+        self.include_done = include_done
+        values = reward_values if reward_values is not None else getattr(env.unwrapped, "reward_values", None)
+        if reward_encoding == "one_hot" and not values:
+            raise ValueError("reward_encoding='one_hot' needs reward_values (the env declares none)")
+        self.reward_values = np.asarray(values, dtype=np.float64) if reward_encoding == "one_hot" else None
+
+        inner = env.observation_space
+        self._inner_size = int(np.prod(inner.shape))
+        reward_size = 1 if self.reward_values is None else len(self.reward_values)
+        extra = self.num_actions + reward_size + int(include_done) + 1
+        low = np.concatenate([inner.low.reshape(-1), np.zeros(extra)]).astype(np.float32)
+        high = np.concatenate([inner.high.reshape(-1), np.ones(extra)]).astype(np.float32)
+        if self.reward_values is None:  # a scalar reward: bounded by the declared values (and 0 at t=0), if any
+            reward_slot = self._inner_size + self.num_actions
+            low[reward_slot] = min(0.0, *values) if values else -np.inf
+            high[reward_slot] = max(0.0, *values) if values else np.inf
+        self.observation_space = gym.spaces.Box(low, high, dtype=np.float32)
+        self._clear()
+
+    @staticmethod
+    def _resolve_trial_length(env: gym.Env, trial_length: int | None) -> int:
+        if trial_length is None:
+            trial_length = getattr(env.unwrapped, "trial_length", None)
+        if trial_length is None and env.spec is not None:
+            trial_length = env.spec.max_episode_steps
+        if trial_length is None:
+            raise ValueError("trial_length is needed: the env has no trial_length and no max_episode_steps")
+        if isinstance(trial_length, bool) or not isinstance(trial_length, (int, np.integer)) or trial_length <= 0:
+            raise ValueError(f"trial_length must be a positive integer, got {trial_length!r}")
+        return int(trial_length)
+
+    def _clear(self) -> None:
+        self._prev_action: int | None = None
+        self._prev_reward = 0.0
+        self._prev_done = False
+        self._t = 0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        self._clear()
+        return super().reset(seed=seed, options=options)
+
+    def step(self, action):
+        # Record before `super().step`, which calls `observation()` for the next observation.
+        self._prev_action = int(action)
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        self._prev_reward = float(reward)
+        self._prev_done = bool(info.get("inner_episode_done", False))
+        self._t += 1
+        return self.observation(observation), reward, terminated, truncated, info
+
+    def observation(self, observation: Any) -> np.ndarray:
+        action = np.zeros(self.num_actions, dtype=np.float32)
+        if self._prev_action is not None:
+            action[self._prev_action] = 1.0
+        parts = [np.asarray(observation, dtype=np.float32).reshape(-1), action, self._encode_reward()]
+        if self.include_done:
+            parts.append(np.array([float(self._prev_done)], dtype=np.float32))
+        parts.append(np.array([self._t / self.trial_length], dtype=np.float32))
+        return np.concatenate(parts)
+
+    def _encode_reward(self) -> np.ndarray:
+        if self.reward_values is None:
+            return np.array([self._prev_reward], dtype=np.float32)
+        encoded = np.zeros(len(self.reward_values), dtype=np.float32)
+        if self._prev_action is not None:
+            matches = np.flatnonzero(np.isclose(self.reward_values, self._prev_reward))
+            if len(matches) == 0:
+                raise ValueError(
+                    f"reward {self._prev_reward!r} is not one of reward_values {self.reward_values.tolist()}"
+                )
+            encoded[matches[0]] = 1.0
+        return encoded

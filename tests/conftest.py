@@ -1,0 +1,59 @@
+"""Shared fixtures: a local Ray for in-process tests, and one real (short) run of the main job."""
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# Seconds of training in the end-to-end run: eleven-arm's greedy held-out return passed 20 after 30 s when measured.
+E2E_TRAIN_SECONDS = 40
+
+
+@dataclass
+class Run:
+    path: Path
+    output: str
+    returncode: int
+
+
+def run_script(script: str, *args: str, timeout: float = 400, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**(os.environ if env is None else env), "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tune_configs" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=ROOT,
+    )
+
+
+@pytest.fixture(scope="session")
+def eleven_arm_run(tmp_path_factory) -> Run:
+    """``python tune_configs/eleven_arm.py`` with a short budget and one seed (the default is longer and two)."""
+    storage = tmp_path_factory.mktemp("ray_results")
+    result = run_script(
+        "eleven_arm.py", "--stop-time", str(E2E_TRAIN_SECONDS), "--num-samples", "1",
+        "--storage-path", str(storage), "--name", "e2e", "--seed", "7",
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        print(output[-5000:])
+    return Run(storage / "e2e", output, result.returncode)
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    import ray
+
+    previous = os.environ.get("RAY_AUTH_MODE")
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+    if previous is None:  # later subprocesses must see the user's environment, not ours
+        os.environ.pop("RAY_AUTH_MODE")

@@ -1,0 +1,76 @@
+"""Bad command-line input: a clear error naming the value and what is allowed, exit code 2, before Ray starts."""
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rllib_metarl.experiment import parse_experiment
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPENDENT_VARIANTS = {d: f"dependent_{d}" for d in ("uniform", "easy", "medium", "hard")}
+
+
+@pytest.mark.parametrize(
+    ("task", "argv", "message"),
+    [
+        ("eleven_arm", ["--scheduler", "hyperband"], ["invalid choice: 'hyperband'", "asha", "pbt", "fifo"]),
+        ("eleven_arm", ["-e", "twelve_arm"], ["invalid choice: 'twelve_arm'", "eleven_arm", "k_armed"]),
+        ("eleven_arm", ["-n", "0"], "expected a positive integer, got '0'"),
+        ("eleven_arm", ["--trial-length", "-3"], "expected a positive integer, got '-3'"),
+        ("eleven_arm", ["--lr", "-0.1"], "expected a positive number, got '-0.1'"),
+        ("eleven_arm", ["-w", "two"], "expected an integer >= 0, got 'two'"),
+        ("eleven_arm", ["--env-arg", "arms=3"], "has no parameter 'arms'; allowed: ['trial_length', 'meta']"),
+        ("eleven_arm", ["--env-arg", "oops"], "expected KEY=VALUE, got 'oops'"),
+        ("dependent_uniform", ["--difficulty", "extreme"], ["invalid choice: 'extreme'", "uniform", "hard"]),
+        ("dependent_uniform", ["--env-arg", "p1_choices=[0.5, 1.5]"], r"p1_choices must lie in [0, 1], got 1.5"),
+        ("k_armed", ["--env-arg", "num_arms=1"], "num_arms must be an integer >= 2, got 1"),
+        ("eleven_arm", ["--storage-path", "/proc/no/such/place"], "--storage-path '/proc/no/such/place' cannot be"),
+    ],
+)
+def test_bad_input_exits_2_naming_the_value(task, argv, message, capsys):
+    variants = DEPENDENT_VARIANTS if task.startswith("dependent") else None
+    with pytest.raises(SystemExit) as exit_info:
+        parse_experiment(task, argv, variants)
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    for part in [message] if isinstance(message, str) else message:
+        assert part in error
+
+
+def test_good_input_builds_the_experiment(tmp_path):
+    experiment = parse_experiment(
+        "dependent_uniform",
+        ["--difficulty", "hard", "-n", "50", "--no-meta", "--lr", "0.01", "--storage-path", str(tmp_path)],
+        DEPENDENT_VARIANTS,
+    )
+    assert experiment.task == "dependent_hard"
+    assert experiment.env_config == {"trial_length": 50, "meta": False}
+    assert experiment.preset.lr == 0.01
+    assert experiment.path.parent == tmp_path
+
+
+def test_script_rejects_bad_input_before_ray_starts():
+    started = time.time()
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tune_configs" / "eleven_arm.py"), "--scheduler", "nope"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "invalid choice: 'nope'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Ray instance" not in result.stdout + result.stderr
+    assert time.time() - started < 30
+
+
+def test_evaluate_command_names_a_missing_checkpoint(tmp_path):
+    missing = tmp_path / "checkpoint_000009"
+    result = subprocess.run(
+        [sys.executable, "-m", "rllib_metarl", "evaluate", str(missing)], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert f"checkpoint '{missing}' does not exist" in result.stderr
+    assert "Traceback" not in result.stderr

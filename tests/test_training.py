@@ -1,0 +1,141 @@
+"""Training end to end: tasks inside remote env runners, the main job beats random, evaluation, analysis, resume."""
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.learning_curve import plot_learning_curve
+from analysis.load import load_experiment
+from rllib_metarl.evaluation import evaluate_checkpoint
+from rllib_metarl.presets import get_preset, ppo_config
+from tests.conftest import run_script
+
+ELEVEN_ARM_RANDOM = 5 * (5 + 9 * 1.1 + 0.55) / 11  # 7.023
+
+
+def test_task_env_is_built_by_name_inside_a_remote_env_runner(local_ray):
+    preset = get_preset("k_armed", num_workers=1, envs_per_worker=4, trials_per_rollout=1)
+    algo = ppo_config("k_armed", preset, {"num_arms": 3}, seed=3).build_algo()
+    try:
+        result = algo.train()
+
+        def describe(runner):
+            envs = [env.unwrapped for env in runner.env.unwrapped.envs]
+            return (
+                runner.worker_index,
+                [type(env).__name__ for env in envs],
+                [tuple(env.expected_rewards) for env in envs],
+            )
+
+        [(worker_index, names, tasks)] = algo.env_runner_group.foreach_env_runner(describe, local_env_runner=False)
+    finally:
+        algo.stop()
+    assert worker_index == 1
+    assert names == ["BernoulliBandit"] * 4
+    assert all(len(task) == 3 for task in tasks)
+    assert len(set(tasks)) == 4  # every copy plays its own tasks
+    runners = result["env_runners"]
+    assert runners["num_episodes"] == 4
+    assert 0 <= runners["episode_return_mean"] <= 10
+    assert 0 <= runners["meta"]["optimal_action_rate"] <= 1
+    assert runners["meta"]["regret"] >= 0
+
+
+@pytest.fixture(scope="module")
+def run(eleven_arm_run):
+    assert eleven_arm_run.returncode == 0, eleven_arm_run.output[-3000:]
+    return eleven_arm_run
+
+
+def test_main_job_prints_where_to_watch_and_what_it_reached(run):
+    assert "Ray Dashboard: http://127.0.0.1:" in run.output
+    assert f"TensorBoard:   tensorboard --logdir {run.path}" in run.output
+    assert "Held-out evaluation, frozen weights, greedy actions, 1000 trials of eleven_arm" in run.output
+    assert "optimum 20.550   random 7.023" in run.output
+
+
+def test_main_job_beats_random_by_a_clear_margin(run):
+    summary = pd.read_csv(run.path / "summary.csv").iloc[0]
+    assert summary["trials"] == 1000
+    assert summary["ci95_low"] <= summary["mean_return"] <= summary["ci95_high"]
+    # Random earns 7.02, the optimum 20.55; a short run reliably passes 14 (it measured above 20).
+    assert summary["mean_return"] > ELEVEN_ARM_RANDOM + 7
+    assert summary["mean_informative_first"] > 0.5
+    trials = pd.read_csv(run.path / "eval_trials.csv")
+    assert len(trials) == 1000
+    assert trials["return"].mean() == pytest.approx(summary["mean_return"])
+
+
+def test_evaluation_returns_per_trial_frame_and_is_reproducible(run):
+    checkpoint = pd.read_csv(run.path / "summary.csv").iloc[0]["checkpoint"]
+    first = evaluate_checkpoint(checkpoint, num_trials=300, seed=1)
+    assert list(first.columns[:3]) == ["trial", "return", "length"]
+    assert {"regret", "optimal_action_rate", "informative_first"} <= set(first.columns)
+    assert len(first) == 300 and (first["length"] == 5).all()
+    pd.testing.assert_frame_equal(first, evaluate_checkpoint(checkpoint, num_trials=300, seed=1))
+    sampled = evaluate_checkpoint(checkpoint, num_trials=300, seed=1, explore=True)
+    assert sampled["return"].mean() > ELEVEN_ARM_RANDOM
+    # Test on another distribution: longer trials of the same task.
+    longer = evaluate_checkpoint(checkpoint, "eleven_arm", {"trial_length": 8}, num_trials=100)
+    assert (longer["length"] == 8).all()
+    with pytest.raises(ValueError, match="same number of actions"):
+        evaluate_checkpoint(checkpoint, "dependent_easy", num_trials=10)
+
+
+def test_evaluate_command(run):
+    checkpoint = pd.read_csv(run.path / "summary.csv").iloc[0]["checkpoint"]
+    output_csv = run.path / "cli_eval.csv"
+    result = subprocess.run(
+        [sys.executable, "-m", "rllib_metarl", "evaluate", checkpoint, "--trials", "200", "--output", str(output_csv)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "eleven_arm: 200 held-out trials, frozen weights, greedy actions: mean return" in result.stdout
+    assert len(pd.read_csv(output_csv)) == 200
+
+
+def test_analysis_loads_the_tune_folder_and_plots(run):
+    experiment = load_experiment(run.path)
+    assert experiment.task == "eleven_arm"
+    histories, summary = experiment.histories, experiment.summary
+    assert len(summary) == 1 and summary.iloc[0]["seed"] == 7
+    assert summary.iloc[0]["iterations"] == len(histories) > 5
+    assert {"return", "env_steps", "regret", "optimal_action_rate", "informative_first"} <= set(histories.columns)
+    assert histories["training_iteration"].tolist() == list(range(1, len(histories) + 1))
+    assert np.all(np.diff(histories["env_steps"]) > 0)
+    # The agent learned: late returns above early ones.
+    assert histories["return"].iloc[-3:].mean() > histories["return"].iloc[:3].mean() + 3
+    assert experiment.evaluation is not None and math.isclose(
+        experiment.evaluation.iloc[0]["mean_return"], pd.read_csv(run.path / "summary.csv").iloc[0]["mean_return"]
+    )
+    png = plot_learning_curve(run.path)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_rerun_with_the_same_name_resumes_and_keeps_results(run):
+    before = load_experiment(run.path).histories
+    result = run_script(
+        "eleven_arm.py", "--stop-time", "40", "--num-samples", "1", "--storage-path", str(run.path.parent),
+        "--name", "e2e", "--eval-trials", "50", "--no-dashboard",
+    )  # fmt: skip
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    assert f"Resuming experiment {run.path}" in result.stdout
+    after = load_experiment(run.path).histories
+    # The finished trial is not trained again and none of its results are lost.
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_pbt_scheduler_runs(tmp_path):
+    result = run_script(
+        "two_armed_dependent.py", "--difficulty", "easy", "--scheduler", "pbt", "--num-samples", "2",
+        "--stop-iters", "3", "--eval-trials", "0", "--storage-path", str(tmp_path), "--name", "pbt", "--no-dashboard",
+    )  # fmt: skip
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    summary = load_experiment(tmp_path / "pbt").summary
+    assert len(summary) == 2 and (summary["iterations"] == 3).all()
+    assert set(summary["seed"]) == {0, 1}
