@@ -14,11 +14,11 @@ import matplotlib
 matplotlib.use("Agg")  # files only; no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 
-from analysis.load import Experiment, load_experiment  # noqa: E402
+from analysis.load import LoadedExperiment, load_experiment  # noqa: E402
 from rllib_metarl.registry import get_task  # noqa: E402
 
 
-def reference_lines(experiment: Experiment) -> dict[str, float]:
+def reference_lines(experiment: LoadedExperiment) -> dict[str, float]:
     """The task's optimal and random returns per trial, where known."""
     if experiment.task is None:
         return {}

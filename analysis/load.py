@@ -26,7 +26,7 @@ RENAMES = {
 
 
 @dataclass
-class Experiment:
+class LoadedExperiment:
     path: Path
     task: str | None  # the registered task the trials trained on
     env_config: dict[str, Any]
@@ -56,7 +56,7 @@ def load_trial_history(trial_dir: Path) -> pd.DataFrame:
     return history
 
 
-def load_experiment(path: str | Path) -> Experiment:
+def load_experiment(path: str | Path) -> LoadedExperiment:
     """Histories and per-trial summary of every trial in a Tune experiment folder."""
     path = Path(path).expanduser()
     trial_dirs = _trial_dirs(path) if path.is_dir() else []
@@ -76,7 +76,7 @@ def load_experiment(path: str | Path) -> Experiment:
         histories.append(history)
         summaries.append(_summarize_trial(trial_dir.name, params, history))
     evaluation_file = path / "summary.csv"
-    return Experiment(
+    return LoadedExperiment(
         path=path,
         task=task,
         env_config=env_config,

@@ -99,6 +99,8 @@ def parse_experiment(
     if args.trial_length is not None:
         env_config["trial_length"] = args.trial_length
     env_config["meta"] = args.meta
+    if not args.meta:
+        env_config.setdefault("task_seed", args.seed)  # one task shared by every env copy and the evaluation
     try:
         task.make(**env_config)  # the env validates its own parameters
     except (TypeError, ValueError) as error:

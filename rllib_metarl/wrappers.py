@@ -16,6 +16,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from rllib_metarl.validation import validate_trial_length
+
 REWARD_ENCODINGS = ("scalar", "one_hot")
 
 
@@ -86,9 +88,7 @@ class ActionRewardTimestepWrapper(gym.ObservationWrapper, gym.utils.RecordConstr
             trial_length = env.spec.max_episode_steps
         if trial_length is None:
             raise ValueError("trial_length is needed: the env has no trial_length and no max_episode_steps")
-        if isinstance(trial_length, bool) or not isinstance(trial_length, (int, np.integer)) or trial_length <= 0:
-            raise ValueError(f"trial_length must be a positive integer, got {trial_length!r}")
-        return int(trial_length)
+        return validate_trial_length(trial_length)
 
     def _clear(self) -> None:
         self._prev_action: int | None = None

@@ -154,6 +154,21 @@ def test_meta_mode_redraws_and_fixed_mode_keeps():
     assert not np.array_equal(env.expected_rewards, first)
 
 
+def test_task_seed_gives_every_copy_the_same_fixed_task():
+    copies = [DependentBandit("uniform", meta=False, task_seed=42) for _ in range(3)]
+    for seed, env in enumerate(copies):
+        env.reset(seed=seed)
+    assert len({tuple(env.expected_rewards) for env in copies}) == 1
+    copies[0].reset(seed=99)  # re-seeding keeps the pinned task
+    np.testing.assert_array_equal(copies[0].expected_rewards, copies[1].expected_rewards)
+    other = DependentBandit("uniform", meta=False, task_seed=43)
+    other.reset(seed=0)
+    assert not np.array_equal(other.expected_rewards, copies[0].expected_rewards)
+    # Rewards still differ between copies: each has its own generator.
+    pulls = [[env.step(0)[1] for _ in range(50)] for env in copies]
+    assert pulls[0] != pulls[1]
+
+
 def test_same_seed_gives_the_same_trials():
     def trials(seed):
         env = BernoulliBandit(num_arms=3, trial_length=20)
@@ -187,6 +202,7 @@ def test_observation_reveals_nothing():
         (lambda: DependentBandit(p1_choices=[0.2, 1.3]), r"p1_choices must lie in \[0, 1\], got 1.3"),
         (lambda: DependentBandit(p1_choices=[-0.1]), "got -0.1"),
         (lambda: ElevenArmedBandit(meta="yes"), "meta must be True .* got 'yes'"),
+        (lambda: BernoulliBandit(task_seed=3), "task_seed fixes one task: it needs meta=False"),
     ],
 )
 def test_bad_parameters_are_rejected_by_name(make, message):

@@ -22,7 +22,7 @@ DEPENDENT_VARIANTS = {d: f"dependent_{d}" for d in ("uniform", "easy", "medium",
         ("eleven_arm", ["--trial-length", "-3"], "expected a positive integer, got '-3'"),
         ("eleven_arm", ["--lr", "-0.1"], "expected a positive number, got '-0.1'"),
         ("eleven_arm", ["-w", "two"], "expected an integer >= 0, got 'two'"),
-        ("eleven_arm", ["--env-arg", "arms=3"], "has no parameter 'arms'; allowed: ['trial_length', 'meta']"),
+        ("eleven_arm", ["--env-arg", "arms=3"], "has no parameter 'arms'; allowed: ['trial_length', 'meta', 'task_seed']"),
         ("eleven_arm", ["--env-arg", "oops"], "expected KEY=VALUE, got 'oops'"),
         ("dependent_uniform", ["--difficulty", "extreme"], ["invalid choice: 'extreme'", "uniform", "hard"]),
         ("dependent_uniform", ["--env-arg", "p1_choices=[0.5, 1.5]"], r"p1_choices must lie in [0, 1], got 1.5"),
@@ -47,7 +47,7 @@ def test_good_input_builds_the_experiment(tmp_path):
         DEPENDENT_VARIANTS,
     )
     assert experiment.task == "dependent_hard"
-    assert experiment.env_config == {"trial_length": 50, "meta": False}
+    assert experiment.env_config == {"trial_length": 50, "meta": False, "task_seed": 0}
     assert experiment.preset.lr == 0.01
     assert experiment.path.parent == tmp_path
 

@@ -13,6 +13,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from rllib_metarl.validation import validate_probabilities, validate_trial_length
+
 EMPTY_OBSERVATION = np.zeros(0, dtype=np.float32)
 
 DEPENDENT_DIFFICULTIES: dict[str, tuple[float, ...] | None] = {
@@ -23,29 +25,14 @@ DEPENDENT_DIFFICULTIES: dict[str, tuple[float, ...] | None] = {
 }
 
 
-def validate_trial_length(trial_length: Any) -> int:
-    """Return ``trial_length`` as an int, or raise ValueError naming the bad value."""
-    if isinstance(trial_length, bool) or not isinstance(trial_length, (int, np.integer)) or trial_length <= 0:
-        raise ValueError(f"trial_length must be a positive integer, got {trial_length!r}")
-    return int(trial_length)
-
-
-def validate_probabilities(name: str, values: Sequence[float]) -> tuple[float, ...]:
-    """Return ``values`` as a tuple of floats, or raise ValueError if any lies outside [0, 1]."""
-    values = tuple(float(v) for v in values)
-    if not values:
-        raise ValueError(f"{name} must not be empty")
-    bad = [v for v in values if not 0.0 <= v <= 1.0]
-    if bad:
-        raise ValueError(f"{name} must lie in [0, 1], got {bad[0]!r} in {values!r}")
-    return values
-
-
 class MetaBanditEnv(gym.Env):
     """Common mechanics of every bandit meta-task: task draws, the trial clock, and diagnostics.
 
     Subclasses implement :meth:`_draw_task` (the expected reward of every arm, plus task details) and may override
     :meth:`_reward` (default: Bernoulli with the arm's expected reward).
+
+    ``meta=True`` draws a new task at every reset. ``meta=False`` keeps one task; ``task_seed`` then fixes which one,
+    the same in every env copy (rewards still come from each copy's own generator).
 
     Info, at every step: ``optimal_action`` (the arm an oracle that knows the task pulls), ``regret`` (expected
     regret against that oracle, summed over the trial so far) and ``optimal_pulls`` (how often the agent pulled it).
@@ -56,11 +43,16 @@ class MetaBanditEnv(gym.Env):
     metadata: dict[str, Any] = {"render_modes": []}
     reward_values: tuple[float, ...] = (0.0, 1.0)  # every reward the env can pay (Bernoulli by default)
 
-    def __init__(self, num_arms: int, trial_length: int, meta: bool = True):
+    def __init__(self, num_arms: int, trial_length: int, meta: bool = True, task_seed: int | None = None):
         if isinstance(num_arms, bool) or not isinstance(num_arms, (int, np.integer)) or num_arms < 2:
             raise ValueError(f"num_arms must be an integer >= 2, got {num_arms!r}")
         if not isinstance(meta, (bool, np.bool_)):
             raise ValueError(f"meta must be True (new task every reset) or False (fixed task), got {meta!r}")
+        if task_seed is not None and (
+            meta or isinstance(task_seed, bool) or not isinstance(task_seed, (int, np.integer))
+        ):
+            raise ValueError(f"task_seed fixes one task: it needs meta=False and an integer, got {task_seed!r}")
+        self.task_seed = task_seed
         self.num_arms = int(num_arms)
         self.trial_length = validate_trial_length(trial_length)
         self.meta = bool(meta)
@@ -70,8 +62,8 @@ class MetaBanditEnv(gym.Env):
         self._t = 0
 
     # -- task definition, per subclass ---------------------------------------------------------------------------
-    def _draw_task(self) -> np.ndarray:
-        """Draw a task with ``self.np_random``; return the expected reward of every arm."""
+    def _draw_task(self, rng: np.random.Generator) -> np.ndarray:
+        """Draw a task with ``rng``; return the expected reward of every arm."""
         raise NotImplementedError
 
     def _reward(self, arm: int) -> float:
@@ -87,9 +79,11 @@ class MetaBanditEnv(gym.Env):
     # -- Gymnasium API ------------------------------------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
-        # Meta mode draws a new task every trial; fixed mode draws once (again only when re-seeded).
-        if self.meta or self.expected_rewards is None or seed is not None:
-            self.expected_rewards = np.asarray(self._draw_task(), dtype=np.float64)
+        # Meta mode draws a new task every trial. Fixed mode draws once: from task_seed if given (the same task in
+        # every env copy), else from the env's generator (again when re-seeded).
+        if self.meta or self.expected_rewards is None or (seed is not None and self.task_seed is None):
+            rng = self.np_random if self.task_seed is None else np.random.default_rng(self.task_seed)
+            self.expected_rewards = np.asarray(self._draw_task(rng), dtype=np.float64)
         self._t = 0
         self._regret = 0.0
         self._optimal_pulls = 0
@@ -137,11 +131,11 @@ class BernoulliBandit(MetaBanditEnv):
     Random play earns ``trial_length / 2`` in expectation.
     """
 
-    def __init__(self, num_arms: int = 2, trial_length: int = 100, meta: bool = True):
-        super().__init__(num_arms, trial_length, meta)
+    def __init__(self, num_arms: int = 2, trial_length: int = 100, meta: bool = True, task_seed: int | None = None):
+        super().__init__(num_arms, trial_length, meta, task_seed)
 
-    def _draw_task(self) -> np.ndarray:
-        return self.np_random.random(self.num_arms)
+    def _draw_task(self, rng: np.random.Generator) -> np.ndarray:
+        return rng.random(self.num_arms)
 
 
 class DependentBandit(MetaBanditEnv):
@@ -161,19 +155,17 @@ class DependentBandit(MetaBanditEnv):
         trial_length: int = 100,
         meta: bool = True,
         p1_choices: Sequence[float] | None = None,
+        task_seed: int | None = None,
     ):
         if difficulty not in DEPENDENT_DIFFICULTIES:
             raise ValueError(f"difficulty must be one of {sorted(DEPENDENT_DIFFICULTIES)}, got {difficulty!r}")
-        super().__init__(2, trial_length, meta)
+        super().__init__(2, trial_length, meta, task_seed)
         self.difficulty = difficulty
         choices = DEPENDENT_DIFFICULTIES[difficulty] if p1_choices is None else p1_choices
         self.p1_choices = None if choices is None else validate_probabilities("p1_choices", choices)
 
-    def _draw_task(self) -> np.ndarray:
-        if self.p1_choices is None:
-            p1 = self.np_random.random()
-        else:
-            p1 = self.p1_choices[self.np_random.integers(len(self.p1_choices))]
+    def _draw_task(self, rng: np.random.Generator) -> np.ndarray:
+        p1 = rng.random() if self.p1_choices is None else self.p1_choices[rng.integers(len(self.p1_choices))]
         return np.array([p1, 1.0 - p1])
 
 
@@ -197,8 +189,8 @@ class ElevenArmedBandit(MetaBanditEnv):
     NON_TARGET_REWARD = 1.1
     reward_values: tuple[float, ...] = tuple(round(0.1 * i, 1) for i in range(1, 11)) + (1.1, 5.0)
 
-    def __init__(self, trial_length: int = 5, meta: bool = True):
-        super().__init__(self.NUM_ARMS, trial_length, meta)
+    def __init__(self, trial_length: int = 5, meta: bool = True, task_seed: int | None = None):
+        super().__init__(self.NUM_ARMS, trial_length, meta, task_seed)
         self.target = -1
 
     @staticmethod
@@ -208,8 +200,8 @@ class ElevenArmedBandit(MetaBanditEnv):
             return ElevenArmedBandit.TARGET_REWARD / 10 + 9 * ElevenArmedBandit.NON_TARGET_REWARD / 10
         return 0.55 + (trial_length - 1) * ElevenArmedBandit.TARGET_REWARD
 
-    def _draw_task(self) -> np.ndarray:
-        self.target = int(self.np_random.integers(10))
+    def _draw_task(self, rng: np.random.Generator) -> np.ndarray:
+        self.target = int(rng.integers(10))
         rewards = np.full(self.NUM_ARMS, self.NON_TARGET_REWARD)
         rewards[self.target] = self.TARGET_REWARD
         rewards[self.INFORMATIVE_ARM] = round(0.1 * (self.target + 1), 1)
