@@ -59,12 +59,11 @@ def run_default(task: str) -> dict:
         "ci95": [round(summary["ci95_low"], 4), round(summary["ci95_high"], 4)],
         "optimal_return": summary["optimal_return"],
         "random_return": summary["random_return"],
+        "fraction_of_optimum": round(summary["fraction_of_optimum"], 4),
         "checkpoint_iteration": summary.get("checkpoint_iteration"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
-    if record["optimal_return"] == record["optimal_return"]:  # not NaN
-        record["fraction_of_optimum"] = round(summary["mean_return"] / summary["optimal_return"], 4)
     return record
 
 
@@ -78,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{record['command']}: wall {record['wall_time_s']:.0f} s, held-out mean {record['mean_return']:.3f} "
             f"(95% CI {record['ci95'][0]:.3f} to {record['ci95'][1]:.3f}) over {record['held_out_trials']} trials; "
-            f"optimum {record['optimal_return']}, random {record['random_return']}",
+            f"optimum {record['optimal_return']:.3f} ({record['fraction_of_optimum']:.1%} of it), "
+            f"random {record['random_return']:.3f}",
             flush=True,
         )
         with open(RESULTS, "a") as results:

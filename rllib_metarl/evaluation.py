@@ -160,6 +160,7 @@ def summarize(trials: pd.DataFrame, task_name: str, env_config: dict[str, Any] |
         "optimal_return": task.optimal_return(kwargs) if task.optimal_return else float("nan"),
         "random_return": task.random_return(kwargs) if task.random_return else float("nan"),
     }
+    summary["fraction_of_optimum"] = summary["mean_return"] / summary["optimal_return"]
     for column in trials.columns.drop(["trial", "return", "length"], errors="ignore"):
         summary[f"mean_{column}"] = float(trials[column].mean())
     return summary

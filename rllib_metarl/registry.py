@@ -15,7 +15,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rllib_metarl.envs import BernoulliBandit, DependentBandit, ElevenArmedBandit
+from rllib_metarl.baselines import bayes_optimal_return
+from rllib_metarl.envs import DEPENDENT_DIFFICULTIES, BernoulliBandit, DependentBandit, ElevenArmedBandit
 from rllib_metarl.wrappers import ActionRewardTimestepWrapper
 
 GYM_NAMESPACE = "rllib_metarl"
@@ -32,7 +33,8 @@ class Task:
     gym_name: str
     description: str
     defaults: dict[str, Any] = field(default_factory=dict)
-    # Expected return per trial of the best policy that does not know the task, where known in closed form.
+    # Expected return per trial of the best policy that does not know the task (the Bayes-optimal one), where known:
+    # closed form for eleven-arm, exact dynamic programming for the two-armed bandits.
     optimal_return: Callable[[dict[str, Any]], float] | None = None
     random_return: Callable[[dict[str, Any]], float] | None = None
     reward_encoding: str = "scalar"
@@ -63,8 +65,22 @@ def _bernoulli_random(kwargs: dict[str, Any]) -> float:
     return kwargs["trial_length"] / 2
 
 
+# The optimum is that of the task distribution: a fixed task (meta=False) has another one, known only with the task.
 def _eleven_optimal(kwargs: dict[str, Any]) -> float:
-    return ElevenArmedBandit.optimal_return(kwargs["trial_length"])
+    return ElevenArmedBandit.optimal_return(kwargs["trial_length"]) if kwargs["meta"] else float("nan")
+
+
+def _two_armed_independent_optimal(kwargs: dict[str, Any]) -> float:
+    if not kwargs["meta"] or kwargs["num_arms"] != 2:
+        return float("nan")
+    return bayes_optimal_return(kwargs["trial_length"], dependent=False)
+
+
+def _dependent_optimal(kwargs: dict[str, Any]) -> float:
+    if not kwargs["meta"]:
+        return float("nan")
+    choices = kwargs.get("p1_choices") or DEPENDENT_DIFFICULTIES[kwargs["difficulty"]]
+    return bayes_optimal_return(kwargs["trial_length"], dependent=True, p1_choices=choices and tuple(choices))
 
 
 def _eleven_random(kwargs: dict[str, Any]) -> float:
@@ -91,7 +107,8 @@ TASKS: dict[str, Task] = {
             "TwoArmedIndependentBandit",
             "2 Bernoulli arms, p_1, p_2 ~ U[0,1] independent (Wang et al. 2016 exp. 1)",
             {"num_arms": 2, "trial_length": 100, "meta": True},
-            random_return=_bernoulli_random,
+            _two_armed_independent_optimal,
+            _bernoulli_random,
         ),
         *[
             Task(
@@ -100,7 +117,8 @@ TASKS: dict[str, Task] = {
                 f"TwoArmedDependent{difficulty.capitalize()}Bandit",
                 f"2 Bernoulli arms, p_2 = 1 - p_1, p_1 ~ {choices or 'U[0,1]'} (Wang et al. 2016 exp. 1)",
                 {"difficulty": difficulty, "trial_length": 100, "meta": True},
-                random_return=_bernoulli_random,
+                _dependent_optimal,
+                _bernoulli_random,
             )
             for difficulty, choices in [
                 ("uniform", None),

@@ -72,3 +72,19 @@ def test_list_command_prints_every_task():
 def test_agent_observations_are_bounded(name):
     space = make_agent_env(name).observation_space
     assert np.all(np.isfinite(space.low)) and np.all(np.isfinite(space.high))
+
+
+def test_optimal_returns_are_the_bayes_optimal_ones_under_the_task_prior():
+    from rllib_metarl.baselines import DependentBayesOptimal, IndependentBayesOptimal
+
+    def optimum(name, **overrides):
+        task = get_task(name)
+        return task.optimal_return(task.env_kwargs(overrides))
+
+    assert optimum("eleven_arm") == pytest.approx(20.55)
+    assert optimum("dependent_easy", trial_length=20) == pytest.approx(DependentBayesOptimal(20, (0.1, 0.9)).value)
+    assert optimum("dependent_uniform", trial_length=20) == pytest.approx(DependentBayesOptimal(20).value)
+    assert optimum("two_armed_independent", trial_length=20) == pytest.approx(IndependentBayesOptimal(20).value)
+    # A fixed task is not the distribution: its optimum is unknown without the task.
+    assert np.isnan(optimum("dependent_hard", meta=False, task_seed=1))
+    assert np.isnan(optimum("eleven_arm", meta=False))
