@@ -32,6 +32,11 @@ DEPENDENT_VARIANTS = {d: f"dependent_{d}" for d in ("uniform", "easy", "medium",
         ("dependent_uniform", ["--env-arg", "p1_choices=[0.5, 1.5]"], r"p1_choices must lie in [0, 1], got 1.5"),
         ("k_armed", ["--env-arg", "num_arms=1"], "num_arms must be an integer >= 2, got 1"),
         ("eleven_arm", ["--storage-path", "/proc/no/such/place"], "--storage-path '/proc/no/such/place' cannot be"),
+        (
+            "eleven_arm",
+            ["--scheduler", "pbt", "--num-samples", "1"],
+            "--scheduler pbt needs --num-samples of at least 2",
+        ),
     ],
 )
 def test_bad_input_exits_2_naming_the_value(task, argv, message, capsys):
