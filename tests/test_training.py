@@ -10,6 +10,7 @@ import pytest
 
 from analysis.learning_curve import plot_learning_curve
 from analysis.load import load_experiment
+from analysis.tensorboard import load_scalars
 from rllib_metarl.evaluation import evaluate_checkpoint
 from rllib_metarl.presets import get_preset, ppo_config
 from tests.conftest import run_script
@@ -115,6 +116,16 @@ def test_analysis_loads_the_tune_folder_and_plots(run):
     )
     png = plot_learning_curve(run.path)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_tensorboard_event_files_hold_the_training_curve(run):
+    histories = load_experiment(run.path).histories
+    [trial_dir] = [p for p in run.path.iterdir() if p.is_dir() and p.name.startswith("PPO_")]
+    scalars = load_scalars(trial_dir)
+    returns = scalars[scalars["tag"] == "ray/tune/env_runners/episode_return_mean"]
+    assert returns["step"].tolist() == histories["training_iteration"].tolist()
+    np.testing.assert_allclose(returns["value"], histories["return"], rtol=1e-5)
+    assert {"ray/tune/env_runners/meta/regret", "ray/tune/env_runners/meta/informative_first"} <= set(scalars["tag"])
 
 
 def test_rerun_with_the_same_name_resumes_and_keeps_results(run):
