@@ -80,6 +80,9 @@ def build_parser(task_name: str, variants: dict[str, str] | None = None) -> argp
     parser.add_argument("--seed", type=int, default=0, help="base seed; trial i uses seed + i")
     parser.add_argument("--storage-path", default=DEFAULT_STORAGE, help="where Tune writes results and checkpoints")
     parser.add_argument("--name", help="experiment name (default: <task>-<time>); an existing one is resumed")
+    parser.add_argument(
+        "--resume", action="store_true", help="resume this task's latest experiment (or the one --name names)"
+    )
     parser.add_argument("--address", help="an existing Ray cluster's address (default: start a local Ray)")
     parser.add_argument("--eval-trials", type=non_negative_int, default=1000,
                         help="held-out trials for the final frozen-weight evaluation (0 skips it)")  # fmt: skip
@@ -126,7 +129,12 @@ def parse_experiment(
         parser.error(f"--storage-path {str(storage_path)!r} cannot be created: {error.strerror}")
     if not os.access(storage_path, os.W_OK):
         parser.error(f"--storage-path {str(storage_path)!r} is not writable")
-    name = args.name or f"{task.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    name = args.name or (latest_experiment(storage_path, task.name) if args.resume else None)
+    if args.resume and name is None:
+        parser.error(f"--resume: no experiment of {task.name} to resume in {str(storage_path)!r}")
+    if args.resume and not (storage_path / name).is_dir():
+        parser.error(f"--resume: no experiment {name!r} in {str(storage_path)!r}")
+    name = name or f"{task.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     return Experiment(
         task=task.name,
         env_config=env_config,
@@ -139,6 +147,12 @@ def parse_experiment(
         eval_trials=args.eval_trials,
         dashboard=not args.no_dashboard,
     )
+
+
+def latest_experiment(storage_path: Path, task_name: str) -> str | None:
+    """The newest ``<task>-<time>`` experiment folder that Tune can restore, by its time stamp."""
+    candidates = sorted(p.name for p in storage_path.glob(f"{task_name}-*") if (p / "tuner.pkl").exists())
+    return candidates[-1] if candidates else None
 
 
 # -- Ray and Tune -----------------------------------------------------------------------------------------------------
@@ -224,7 +238,9 @@ def make_tuner(experiment: Experiment) -> Any:
     from ray.rllib.algorithms.ppo import PPO
 
     from rllib_metarl.presets import ppo_config
+    from rllib_metarl.registry import register_rllib_envs
 
+    register_rllib_envs()  # a restored trial rebuilds its env by name: this Ray session must know the names too
     if tune.Tuner.can_restore(experiment.path):
         print(f"Resuming experiment {experiment.path}")
         return tune.Tuner.restore(str(experiment.path), trainable=PPO, resume_errored=True)
@@ -306,9 +322,12 @@ def run(experiment: Experiment) -> dict[str, Any]:
     print(f"Resume after an interruption with the same command and --name {experiment.name}", flush=True)
 
     results = make_tuner(experiment).fit()
+    for error in results.errors:
+        print(f"A trial failed: {str(error).splitlines()[0][:300]}", file=sys.stderr)
     best, checkpoint = best_checkpoint(results)
     summary: dict[str, Any] = {
         "experiment": str(experiment.path),
+        "failed_trials": len(results.errors),
         "best_trial": Path(best.path).name,
         "checkpoint": checkpoint.path,
         **checkpoint_metrics(best, checkpoint),
@@ -357,8 +376,12 @@ def main(task_name: str, argv: list[str] | None = None, variants: dict[str, str]
     """Entry point of every ``tune_configs/*.py``."""
     experiment = parse_experiment(task_name, argv, variants)
     try:
-        run(experiment)
+        summary = run(experiment)
     except KeyboardInterrupt:
         print(f"\nInterrupted. Resume with the same command and --name {experiment.name}", file=sys.stderr)
         return 130
+    if summary["failed_trials"]:
+        print(f"{summary['failed_trials']} trial(s) failed; the figures above come from the others or partial runs.",
+              file=sys.stderr)  # fmt: skip
+        return 1
     return 0
