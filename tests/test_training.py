@@ -1,6 +1,8 @@
 """Training end to end: tasks inside remote env runners, the main job beats random, evaluation, analysis, resume."""
 
 import math
+import os
+import signal
 import subprocess
 import sys
 
@@ -44,6 +46,30 @@ def test_task_env_is_built_by_name_inside_a_remote_env_runner(local_ray):
     assert 0 <= runners["episode_return_mean"] <= 10
     assert 0 <= runners["meta"]["optimal_action_rate"] <= 1
     assert runners["meta"]["regret"] >= 0
+
+
+def test_a_killed_env_runner_is_replaced_and_training_continues(local_ray):
+    preset = get_preset("eleven_arm", num_workers=1, envs_per_worker=8, trials_per_rollout=1)
+    algo = ppo_config("eleven_arm", preset, {}, seed=0).build_algo()
+    try:
+
+        def runner_pids():
+            return algo.env_runner_group.foreach_env_runner(lambda runner: os.getpid(), local_env_runner=False)
+
+        algo.train()
+        [killed] = runner_pids()
+        os.kill(killed, signal.SIGKILL)
+        episodes = []
+        for _ in range(20):  # RLlib notices, restarts the runner, and samples again within a few iterations
+            episodes.append(algo.train()["env_runners"].get("num_episodes", 0))
+            if episodes[-1] > 0:  # NaN (no episode) while the runner is down
+                break
+        [replacement] = runner_pids()
+        assert replacement != killed
+        assert episodes[-1] == 8, episodes
+        assert algo.train()["env_runners"]["num_episodes"] == 8
+    finally:
+        algo.stop()
 
 
 @pytest.fixture(scope="module")
