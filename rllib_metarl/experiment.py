@@ -83,7 +83,11 @@ def build_parser(task_name: str, variants: dict[str, str] | None = None) -> argp
     parser.add_argument(
         "--resume", action="store_true", help="resume this task's latest experiment (or the one --name names)"
     )
-    parser.add_argument("--address", help="an existing Ray cluster's address (default: start a local Ray)")
+    parser.add_argument(
+        "--address",
+        default=os.environ.get("RAY_ADDRESS"),
+        help="an existing Ray cluster's address (default: $RAY_ADDRESS, set inside `ray job submit`; else a local Ray)",
+    )
     parser.add_argument("--eval-trials", type=non_negative_int, default=1000,
                         help="held-out trials for the final frozen-weight evaluation (0 skips it)")  # fmt: skip
     parser.add_argument("--no-dashboard", action="store_true", help="do not start the Ray Dashboard (local Ray)")
@@ -187,8 +191,10 @@ def init_ray(address: str | None, dashboard: bool) -> str | None:
     import rllib_metarl
 
     if address:
-        # Ship this package to the cluster's workers, which may not have it installed.
-        context = ray.init(address=address, runtime_env={"py_modules": [rllib_metarl]}, log_to_driver=False)
+        # Ship this package to the cluster's workers, which may not have it installed. (Its folder, not the module
+        # object: inside `ray job submit` Ray deep-copies the runtime env to merge it with the job's.)
+        package = str(Path(rllib_metarl.__file__).parent)
+        context = ray.init(address=address, runtime_env={"py_modules": [package]}, log_to_driver=False)
     else:
         # address="local" always starts a fresh instance (a stale ray_current_cluster file can point at a dead one).
         context = ray.init(
