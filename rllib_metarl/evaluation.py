@@ -52,8 +52,12 @@ def load_module(checkpoint: str | Path) -> Any:
     rl_module_logger = logging.getLogger("ray.rllib.core.rl_module.rl_module")
     level = rl_module_logger.level
     rl_module_logger.setLevel(logging.ERROR)
+    folder = module_path(checkpoint)
     try:
-        module = RLModule.from_checkpoint(module_path(checkpoint))
+        module = RLModule.from_checkpoint(folder)
+    except Exception as error:  # torch, pickle and msgpack each fail in their own way on a damaged file
+        reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        raise ValueError(f"checkpoint {str(checkpoint)!r} cannot be loaded ({reason[:200]})") from error
     finally:
         rl_module_logger.setLevel(level)
     module.eval()
@@ -194,5 +198,5 @@ def resolve_task(
             raise ValueError(f"cannot tell which task {str(checkpoint)!r} was trained on: pass the task name")
         task_name, trained_config = trained_on
         env_config = trained_config if env_config is None else env_config
-    get_task(task_name).env_kwargs(env_config)  # unknown parameters fail here, before the module loads
+    get_task(task_name).make(**(env_config or {}))  # bad names and values fail here, before the module loads
     return task_name, dict(env_config or {})

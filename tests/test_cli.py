@@ -83,3 +83,59 @@ def test_evaluate_command_names_a_missing_checkpoint(tmp_path):
     assert result.returncode == 2
     assert f"checkpoint '{missing}' does not exist" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def run_module(*args):
+    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, cwd=ROOT)
+
+
+def fake_checkpoint(root, module_bytes=None):
+    checkpoint = root / "checkpoint_000001"
+    module_dir = checkpoint / "learner_group" / "learner" / "rl_module" / "default_policy"
+    module_dir.mkdir(parents=True)
+    if module_bytes is not None:
+        (module_dir / "module_state.pt").write_bytes(module_bytes)
+    return checkpoint
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--trials", "0"], "expected a positive integer, got '0'"),
+        (["--env", "nine_arm"], "invalid choice: 'nine_arm'"),
+        (["--env", "eleven_arm", "--env-arg", "trial_length=five"], "trial_length must be a positive integer"),
+        (["--env", "eleven_arm", "--env-arg", "arms=2"], "has no parameter 'arms'"),
+    ],
+)
+def test_evaluate_command_rejects_bad_arguments(tmp_path, args, message):
+    checkpoint = fake_checkpoint(tmp_path, b"not a torch file")
+    result = run_module("rllib_metarl", "evaluate", str(checkpoint), *args)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_evaluate_command_names_a_corrupt_or_wrong_checkpoint(tmp_path):
+    corrupt = fake_checkpoint(tmp_path / "corrupt", b"\x00garbage\xff" * 10)
+    result = run_module("rllib_metarl", "evaluate", str(corrupt), "--env", "eleven_arm")
+    assert result.returncode == 2
+    assert f"checkpoint '{corrupt}' cannot be loaded" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    not_a_checkpoint = tmp_path / "results"
+    not_a_checkpoint.mkdir()
+    result = run_module("rllib_metarl", "evaluate", str(not_a_checkpoint), "--env", "eleven_arm")
+    assert result.returncode == 2
+    assert "is not an RLlib algorithm checkpoint" in result.stderr
+
+    # Without --env the task comes from the Tune trial's params.json; a bare folder has none.
+    result = run_module("rllib_metarl", "evaluate", str(corrupt))
+    assert result.returncode == 2
+    assert "cannot tell which task" in result.stderr
+
+
+def test_learning_curve_command_names_a_missing_experiment(tmp_path):
+    result = run_module("analysis.learning_curve", str(tmp_path / "nowhere"))
+    assert result.returncode == 2
+    assert "holds no Tune trials" in result.stderr
+    assert "Traceback" not in result.stderr

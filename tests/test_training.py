@@ -142,6 +142,14 @@ def test_analysis_loads_the_tune_folder_and_plots(run):
     )
     png = plot_learning_curve(run.path)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plot_learning_curve(run.path, metric="informative_first").name == "informative_first.png"
+    result = subprocess.run(
+        [sys.executable, "-m", "analysis.learning_curve", str(run.path), "--metric", "reward"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "unknown metric 'reward'; this experiment has: training_iteration, time_total_s, return," in result.stderr
 
 
 def test_tensorboard_event_files_hold_the_training_curve(run):
