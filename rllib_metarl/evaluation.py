@@ -48,11 +48,11 @@ def load_module(checkpoint: str | Path) -> Any:
     """The trained RLModule, frozen (eval mode, no gradients needed)."""
     from ray.rllib.core.rl_module.rl_module import RLModule
 
+    folder = module_path(checkpoint)
     # RLlib's own checkpoint loader trips its deprecation warning about RLModuleConfig; nothing for users to act on.
     rl_module_logger = logging.getLogger("ray.rllib.core.rl_module.rl_module")
     level = rl_module_logger.level
     rl_module_logger.setLevel(logging.ERROR)
-    folder = module_path(checkpoint)
     try:
         module = RLModule.from_checkpoint(folder)
     except Exception as error:  # torch, pickle and msgpack each fail in their own way on a damaged file
