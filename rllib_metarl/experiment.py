@@ -325,7 +325,7 @@ def run(experiment: Experiment) -> dict[str, Any]:
     print(f"Ray Dashboard: {dashboard_url or 'off'}")
     print(f"Tune results:  {experiment.path}")
     print(f"TensorBoard:   tensorboard --logdir {experiment.path}")
-    print(f"Resume after an interruption with the same command and --name {experiment.name}", flush=True)
+    print(f"After an interruption, resume with the same command and --resume (or --name {experiment.name})", flush=True)
 
     results = make_tuner(experiment).fit()
     for error in results.errors:
