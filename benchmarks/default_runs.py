@@ -21,12 +21,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from rllib_metarl.envs import DEPENDENT_DIFFICULTIES
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "default_runs.jsonl"
 COMMANDS = {
     "eleven_arm": ["eleven_arm.py"],
     "two_armed_independent": ["two_armed_independent.py"],
-    **{f"dependent_{d}": ["two_armed_dependent.py", "--difficulty", d] for d in ("uniform", "easy", "medium", "hard")},
+    **{f"dependent_{d}": ["two_armed_dependent.py", "--difficulty", d] for d in DEPENDENT_DIFFICULTIES},
 }
 
 

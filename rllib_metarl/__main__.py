@@ -23,12 +23,11 @@ def list_tasks() -> None:
 
 
 def evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    from rllib_metarl.evaluation import evaluate_module, load_module, resolve_task, summarize
+    from rllib_metarl.evaluation import evaluate_checkpoint, resolve_task, summarize
 
     try:
         task_name, env_config = resolve_task(args.checkpoint, args.env, dict(args.env_arg) or None)
-        module = load_module(args.checkpoint)
-        trials = evaluate_module(module, task_name, env_config, args.trials, args.seed, args.explore)
+        trials = evaluate_checkpoint(args.checkpoint, task_name, env_config, args.trials, args.seed, args.explore)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     summary = summarize(trials, task_name, env_config)

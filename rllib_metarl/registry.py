@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 
 from rllib_metarl.baselines import bayes_optimal_return
-from rllib_metarl.envs import DEPENDENT_DIFFICULTIES, BernoulliBandit, DependentBandit, ElevenArmedBandit
+from rllib_metarl.envs import BernoulliBandit, DependentBandit, ElevenArmedBandit
 from rllib_metarl.wrappers import ActionRewardTimestepWrapper
 
 GYM_NAMESPACE = "rllib_metarl"
@@ -79,8 +79,8 @@ def _two_armed_independent_optimal(kwargs: dict[str, Any]) -> float:
 def _dependent_optimal(kwargs: dict[str, Any]) -> float:
     if not kwargs["meta"]:
         return float("nan")
-    choices = kwargs.get("p1_choices") or DEPENDENT_DIFFICULTIES[kwargs["difficulty"]]
-    return bayes_optimal_return(kwargs["trial_length"], dependent=True, p1_choices=choices and tuple(choices))
+    env = DependentBandit(**kwargs)  # the env resolves difficulty vs p1_choices, validated
+    return bayes_optimal_return(env.trial_length, dependent=True, p1_choices=env.p1_choices)
 
 
 def _eleven_random(kwargs: dict[str, Any]) -> float:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from rllib_metarl.envs import DEPENDENT_DIFFICULTIES
 from rllib_metarl.experiment import parse_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
-DEPENDENT_VARIANTS = {d: f"dependent_{d}" for d in ("uniform", "easy", "medium", "hard")}
+DEPENDENT_VARIANTS = {d: f"dependent_{d}" for d in DEPENDENT_DIFFICULTIES}
 
 
 @pytest.mark.parametrize(
