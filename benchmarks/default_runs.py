@@ -2,8 +2,10 @@
 
     python benchmarks/default_runs.py                       # the main job: eleven_arm
     python benchmarks/default_runs.py eleven_arm dependent_uniform two_armed_independent
+    python benchmarks/default_runs.py rl2_bandits_n10_k5 rl2_mdps_n10 --storage-path ~/ray_results/rl2
 
-Each run is ``python tune_configs/<script> [variant flags]`` with no other arguments (results in a temporary folder);
+Each run is ``python tune_configs/<script> [variant flags]`` with no other arguments (results in a temporary folder,
+or kept under ``--storage-path`` for ``python -m analysis.rl2_tables --storage-path ...`` to find the agents);
 its figures are printed and appended, one JSON object per line, to ``benchmarks/results/default_runs.jsonl``.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import subprocess
@@ -25,16 +28,34 @@ from rllib_metarl.envs import DEPENDENT_DIFFICULTIES
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "default_runs.jsonl"
+
+
+def rl2_budget(n: int, k: int) -> list[str]:
+    if n > 10:
+        return ["--stop-time", "1500"]
+    return [] if k == 5 else ["--stop-time", "1200"]
+
+
 COMMANDS = {
     "eleven_arm": ["eleven_arm.py"],
     "two_armed_independent": ["two_armed_independent.py"],
     **{f"dependent_{d}": ["two_armed_dependent.py", "--difficulty", d] for d in DEPENDENT_DIFFICULTIES},
+    # RL^2's tables: the preset's 300 s for n = 10, k = 5; 20 minutes for the other n = 10 cells; 25 minutes for longer
+    # trials, so that a whole run (start-up and the held-out evaluation included) stays within 30 minutes.
+    **{
+        f"rl2_bandits_n{n}_k{k}": ["rl2_bandits.py", "--n", str(n), "--k", str(k), *rl2_budget(n, k)]
+        for n in (10, 100, 500)
+        for k in (5, 10, 50)
+    },
+    **{f"rl2_mdps_n{n}": ["rl2_mdps.py", "--n", str(n)] for n in (10, 25, 50, 75, 100)},
 }
 
 
-def run_default(task: str) -> dict:
+def run_default(task: str, keep_in: Path | None = None) -> dict:
     script, *flags = COMMANDS[task]
-    with tempfile.TemporaryDirectory() as storage:
+    with tempfile.TemporaryDirectory() as temporary:
+        storage = str(keep_in or temporary)
+        name = f"{task}-{time.strftime('%Y%m%d-%H%M%S')}" if keep_in else task  # never resume an earlier run
         command = [
             sys.executable,
             str(ROOT / "tune_configs" / script),
@@ -42,14 +63,14 @@ def run_default(task: str) -> dict:
             "--storage-path",
             storage,
             "--name",
-            task,
+            name,
         ]
         started = time.time()
         result = subprocess.run(command, capture_output=True, text=True)
         wall = time.time() - started
         if result.returncode != 0:
             raise RuntimeError(f"{task} failed:\n{(result.stdout + result.stderr)[-3000:]}")
-        summary = pd.read_csv(Path(storage) / task / "summary.csv").iloc[0].to_dict()
+        summary = pd.read_csv(Path(storage) / name / "summary.csv").iloc[0].to_dict()
     shown = " ".join(["python", f"tune_configs/{script}", *flags])
     record = {
         "benchmark": "default_run",
@@ -63,19 +84,27 @@ def run_default(task: str) -> dict:
         "random_return": summary["random_return"],
         "fraction_of_optimum": round(summary["fraction_of_optimum"], 4),
         "checkpoint_iteration": summary.get("checkpoint_iteration"),
+        "train_wall_time_s": summary.get("train_wall_time_s"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "date": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     return record
 
 
+def without_nan(record: dict) -> dict:
+    """NaN (no known optimum) as JSON null, so that every line is strict JSON."""
+    return {key: None if isinstance(value, float) and math.isnan(value) else value for key, value in record.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tasks", nargs="*", default=["eleven_arm"], choices=list(COMMANDS), metavar="TASK")
+    parser.add_argument("--storage-path", type=Path, help="keep the runs here (default: a temporary folder)")
     args = parser.parse_args(argv)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    keep_in = args.storage_path.expanduser().resolve() if args.storage_path else None
     for task in args.tasks:
-        record = run_default(task)
+        record = run_default(task, keep_in)
         print(
             f"{record['command']}: wall {record['wall_time_s']:.0f} s, held-out mean {record['mean_return']:.3f} "
             f"(95% CI {record['ci95'][0]:.3f} to {record['ci95'][1]:.3f}) over {record['held_out_trials']} trials; "
@@ -84,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         with open(RESULTS, "a") as results:
-            results.write(json.dumps(record) + "\n")
+            results.write(json.dumps(without_nan(record)) + "\n")
     print(f"appended to {RESULTS}")
     return 0
 

@@ -12,10 +12,9 @@ import numpy as np
 import pandas as pd
 
 from rllib_metarl.registry import get_task, make_agent_env
+from rllib_metarl.seeding import trial_seeds
 
 MODULE_SUBDIR = Path("learner_group", "learner", "rl_module", "default_policy")
-# Held-out trials draw from seeds derived from (seed, HELD_OUT_STREAM); training seeds never carry this entry.
-HELD_OUT_STREAM = 0x4E1D0
 
 
 def module_path(checkpoint: str | Path) -> Path:
@@ -75,22 +74,21 @@ def evaluate_module(
 ) -> pd.DataFrame:
     """Play ``num_trials`` held-out trials with frozen weights; one row per trial.
 
-    Columns: ``trial``, ``return``, ``length``, plus the env's per-trial metrics (``regret``,
-    ``optimal_action_rate``, ...). ``explore=False`` takes the most probable action (RLlib's ``explore=False``);
+    Trial i starts from ``trial_seeds(num_trials, seed)[i]``, as in the baselines' play. Columns: ``trial``,
+    ``return``, ``length``, plus the env's per-trial metrics (``regret``, ``optimal_action_rate``, ...).
+    ``explore=False`` takes the most probable action (RLlib's ``explore=False``);
     ``explore=True`` samples from the policy. The LSTM state is carried through each trial and reset between them.
     """
     import torch
 
-    if num_trials <= 0:
-        raise ValueError(f"num_trials must be positive, got {num_trials!r}")
-    rng = np.random.default_rng(np.random.SeedSequence([seed, HELD_OUT_STREAM]))
+    all_seeds = trial_seeds(num_trials, seed)  # the same trials as the baselines' (rllib_metarl.baselines.play)
     rows: list[dict[str, Any]] = []
     with torch.no_grad():
         for start in range(0, num_trials, batch_size):
             count = min(batch_size, num_trials - start)
             envs = [make_agent_env(task_name, env_config) for _ in range(count)]
             _check_compatible(module, envs[0])
-            seeds = rng.integers(0, 2**31 - 1, size=count)
+            seeds = all_seeds[start : start + count]
             torch.manual_seed(int(seeds[0]))
             rows += _play_batch(module, envs, seeds, explore, first_trial=start)
     return pd.DataFrame(rows)

@@ -14,6 +14,7 @@ import random
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,16 @@ SCHEDULERS = ("asha", "pbt", "fifo")
 DEFAULT_STORAGE = "~/ray_results"
 SUMMARY_FILE = "summary.csv"
 EVAL_TRIALS_FILE = "eval_trials.csv"
+
+
+@dataclass(frozen=True)
+class EnvOption:
+    """A task parameter that one experiment script exposes as its own flag (e.g. ``--k`` for the number of arms)."""
+
+    flags: tuple[str, ...]
+    key: str  # the env constructor's parameter
+    type: Callable[[str], Any]
+    help: str
 
 
 @dataclass
@@ -51,7 +62,9 @@ class Experiment:
 
 
 # -- command line -----------------------------------------------------------------------------------------------------
-def build_parser(task_name: str, variants: dict[str, str] | None = None) -> argparse.ArgumentParser:
+def build_parser(
+    task_name: str, variants: dict[str, str] | None = None, env_options: tuple[EnvOption, ...] = ()
+) -> argparse.ArgumentParser:
     task = get_task(task_name)
     parser = argparse.ArgumentParser(
         description=f"Train PPO + LSTM on {task.name}: {task.description}.",
@@ -61,7 +74,12 @@ def build_parser(task_name: str, variants: dict[str, str] | None = None) -> argp
         parser.add_argument("--difficulty", choices=list(variants), default=next(iter(variants)), help="task variant")
     else:
         parser.add_argument("-e", "--env", choices=list(TASKS), default=task_name, help="task to train on")
-    parser.add_argument("-n", "--trial-length", type=positive_int, help="steps per trial (default: the task's)")
+    parser.add_argument("-n", "--n", "--trial-length", dest="trial_length", type=positive_int, metavar="N",
+                        help=f"{task.trial_size_unit} per trial, the papers' n (default: the task's)")  # fmt: skip
+    for option in env_options:
+        parser.add_argument(
+            *option.flags, dest=option.key, type=option.type, help=f"{option.help} (default: the task's)"
+        )
     parser.add_argument(
         "-m", "--meta", action=argparse.BooleanOptionalAction, default=True,
         help="meta mode: new task every trial; --no-meta keeps one task (the original scripts' -m flag)",
@@ -95,16 +113,22 @@ def build_parser(task_name: str, variants: dict[str, str] | None = None) -> argp
 
 
 def parse_experiment(
-    task_name: str, argv: list[str] | None = None, variants: dict[str, str] | None = None
+    task_name: str,
+    argv: list[str] | None = None,
+    variants: dict[str, str] | None = None,
+    env_options: tuple[EnvOption, ...] = (),
 ) -> Experiment:
     """Parse and check the command line; usage errors exit with code 2 before anything starts."""
-    parser = build_parser(task_name, variants)
+    parser = build_parser(task_name, variants, env_options)
     args = parser.parse_args(argv)
     task = get_task(variants[args.difficulty] if variants else args.env)
 
     env_config: dict[str, Any] = dict(args.env_arg)
     if args.trial_length is not None:
-        env_config["trial_length"] = args.trial_length
+        env_config[task.trial_size_parameter] = args.trial_length
+    for option in env_options:
+        if getattr(args, option.key) is not None:
+            env_config[option.key] = getattr(args, option.key)
     env_config["meta"] = args.meta
     if not args.meta:
         env_config.setdefault("task_seed", args.seed)  # one task shared by every env copy and the evaluation
@@ -284,6 +308,7 @@ PROGRESS_METRICS = {
     "env_runners/meta/optimal_action_rate": "optimal arm",
     "env_runners/meta/regret": "regret",
     "env_runners/meta/informative_first": "informative first",
+    "env_runners/meta/normalized_return": "return / oracle",
 }
 
 
@@ -378,9 +403,14 @@ def print_summary(summary: dict[str, Any], experiment: Experiment) -> None:
     print(f"Wall time: {summary['total_wall_time_s']:.0f} s   Summary: {experiment.path / SUMMARY_FILE}")
 
 
-def main(task_name: str, argv: list[str] | None = None, variants: dict[str, str] | None = None) -> int:
-    """Entry point of every ``tune_configs/*.py``."""
-    experiment = parse_experiment(task_name, argv, variants)
+def main(
+    task_name: str,
+    argv: list[str] | None = None,
+    variants: dict[str, str] | None = None,
+    env_options: tuple[EnvOption, ...] = (),
+) -> int:
+    """Entry point of every ``tune_configs/*.py``: ``variants`` adds ``--difficulty``, ``env_options`` task flags."""
+    experiment = parse_experiment(task_name, argv, variants, env_options)
     try:
         summary = run(experiment)
     except KeyboardInterrupt:

@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 
 from rllib_metarl.baselines import bayes_optimal_return
-from rllib_metarl.envs import BernoulliBandit, DependentBandit, ElevenArmedBandit
+from rllib_metarl.envs import BernoulliBandit, DependentBandit, ElevenArmedBandit, TabularMDP
 from rllib_metarl.wrappers import ActionRewardTimestepWrapper
 
 GYM_NAMESPACE = "rllib_metarl"
@@ -34,10 +34,14 @@ class Task:
     description: str
     defaults: dict[str, Any] = field(default_factory=dict)
     # Expected return per trial of the best policy that does not know the task (the Bayes-optimal one), where known:
-    # closed form for eleven-arm, exact dynamic programming for the two-armed bandits.
+    # closed form for eleven-arm, exact dynamic programming for the two-armed bandits and for short k-armed trials.
     optimal_return: Callable[[dict[str, Any]], float] | None = None
     random_return: Callable[[dict[str, Any]], float] | None = None
     reward_encoding: str = "scalar"
+    # The parameter the papers call n, set by the runner's -n, and what it counts per trial.
+    trial_size_parameter: str = "trial_length"
+    trial_size_unit: str = "pulls"
+    include_done: bool = False  # multi-episode trials: the agent sees the inner-episode boundaries
 
     @property
     def gym_id(self) -> str:
@@ -70,10 +74,10 @@ def _eleven_optimal(kwargs: dict[str, Any]) -> float:
     return ElevenArmedBandit.optimal_return(kwargs["trial_length"]) if kwargs["meta"] else float("nan")
 
 
-def _two_armed_independent_optimal(kwargs: dict[str, Any]) -> float:
-    if not kwargs["meta"] or kwargs["num_arms"] != 2:
+def _independent_optimal(kwargs: dict[str, Any]) -> float:
+    if not kwargs["meta"]:
         return float("nan")
-    return bayes_optimal_return(kwargs["trial_length"], dependent=False)
+    return bayes_optimal_return(kwargs["trial_length"], dependent=False, num_arms=kwargs["num_arms"])
 
 
 def _dependent_optimal(kwargs: dict[str, Any]) -> float:
@@ -86,6 +90,10 @@ def _dependent_optimal(kwargs: dict[str, Any]) -> float:
 def _eleven_random(kwargs: dict[str, Any]) -> float:
     per_pull = (ElevenArmedBandit.TARGET_REWARD + 9 * ElevenArmedBandit.NON_TARGET_REWARD + 0.55) / 11
     return kwargs["trial_length"] * per_pull
+
+
+def _mdp_random(kwargs: dict[str, Any]) -> float:
+    return float(kwargs["num_episodes"] * kwargs["episode_length"])  # mu(s, a) has mean 1 in every state
 
 
 TASKS: dict[str, Task] = {
@@ -107,7 +115,7 @@ TASKS: dict[str, Task] = {
             "TwoArmedIndependentBandit",
             "2 Bernoulli arms, p_1, p_2 ~ U[0,1] independent (Wang et al. 2016 exp. 1)",
             {"num_arms": 2, "trial_length": 100, "meta": True},
-            _two_armed_independent_optimal,
+            _independent_optimal,
             _bernoulli_random,
         ),
         *[
@@ -133,7 +141,19 @@ TASKS: dict[str, Task] = {
             "KArmedBandit",
             "k Bernoulli arms, p_i ~ U[0,1] iid, n pulls (RL^2 Table 1)",
             {"num_arms": 5, "trial_length": 10, "meta": True},
-            random_return=_bernoulli_random,
+            _independent_optimal,
+            _bernoulli_random,
+        ),
+        Task(
+            "tabular_mdp",
+            TabularMDP,
+            "TabularMDP",
+            "10 states, 5 actions, Dirichlet transitions, N(1, 1) mean rewards, n episodes of 10 steps (RL^2 Table 2)",
+            {"num_episodes": 10, "episode_length": 10, "num_states": 10, "num_actions": 5, "meta": True},
+            random_return=_mdp_random,
+            trial_size_parameter="num_episodes",
+            trial_size_unit="inner episodes",
+            include_done=True,
         ),
     ]
 }
@@ -156,7 +176,9 @@ def make_agent_env(task_name: str, env_config: dict[str, Any] | None = None, see
     task = get_task(task_name)
     config = dict(env_config or {})
     reward_encoding = config.pop("reward_encoding", task.reward_encoding)
-    env = ActionRewardTimestepWrapper(task.make(**config), reward_encoding=reward_encoding)
+    env = ActionRewardTimestepWrapper(
+        task.make(**config), reward_encoding=reward_encoding, include_done=task.include_done
+    )
     return SaltedSeed(env, seed_salt) if seed_salt else env
 
 

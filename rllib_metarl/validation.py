@@ -8,11 +8,24 @@ from typing import Any
 import numpy as np
 
 
+def validate_integer(name: str, value: Any, minimum: int = 1) -> int:
+    """Return ``value`` as an int, or raise ValueError if it is not an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        allowed = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
+    return int(value)
+
+
 def validate_trial_length(trial_length: Any) -> int:
     """Return ``trial_length`` as an int, or raise ValueError naming the bad value."""
-    if isinstance(trial_length, bool) or not isinstance(trial_length, (int, np.integer)) or trial_length <= 0:
-        raise ValueError(f"trial_length must be a positive integer, got {trial_length!r}")
-    return int(trial_length)
+    return validate_integer("trial_length", trial_length)
+
+
+def validate_fraction(name: str, value: Any) -> float:
+    """Return ``value`` as a float, or raise ValueError if it is not a number in [0, 1]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name} must be in [0, 1], got {value!r}")
+    return float(value)
 
 
 def validate_probabilities(name: str, values: Sequence[float]) -> tuple[float, ...]:

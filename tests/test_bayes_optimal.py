@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from rllib_metarl.baselines import DependentBayesOptimal, IndependentBayesOptimal
+from rllib_metarl.baselines.bayes_optimal import KArmedBayesOptimal
 from rllib_metarl.envs import BernoulliBandit, DependentBandit
 
 GRID = (np.arange(800) + 0.5) / 800  # midpoints on [0, 1]
@@ -18,7 +19,7 @@ def brute_force_value(horizon, prior_points, prior_weights):
             return 0.0
         posterior = weights / weights.sum()
         best = -np.inf
-        for arm in (0, 1):
+        for arm in range(points.shape[1]):
             p_success = float(posterior @ points[:, arm])
             success = p_success * (1 + value(history + [(arm, 1)], weights * points[:, arm]))
             failure = (1 - p_success) * value(history + [(arm, 0)], weights * (1 - points[:, arm]))
@@ -44,6 +45,26 @@ def test_dependent_dp_matches_brute_force(horizon, choices):
     points = np.stack([p1, 1 - p1], axis=1)
     expected = brute_force_value(horizon, points, np.ones(len(points)))
     assert DependentBayesOptimal(horizon, choices).value == pytest.approx(expected, abs=1e-5)
+
+
+@pytest.mark.parametrize(("num_arms", "horizon"), [(3, 1), (3, 2), (3, 3), (4, 2)])
+def test_k_armed_dp_matches_brute_force(num_arms, horizon):
+    coarse = (np.arange(16) + 0.5) / 16
+    grids = np.meshgrid(*[coarse] * num_arms, indexing="ij")  # midpoint grid of U[0,1]^k
+    points = np.stack([g.ravel() for g in grids], axis=1)
+    expected = brute_force_value(horizon, points, np.ones(len(points)))
+    assert KArmedBayesOptimal(num_arms, horizon).value == pytest.approx(expected, abs=2e-3)
+
+
+@pytest.mark.parametrize("horizon", [1, 4, 10])
+def test_k_armed_dp_with_two_arms_is_the_two_armed_dp(horizon):
+    assert KArmedBayesOptimal(2, horizon).value == pytest.approx(IndependentBayesOptimal(horizon).value, abs=1e-12)
+
+
+def test_k_armed_dp_never_needs_more_arms_than_pulls():
+    # With n pulls at most n arms are ever tried, so k = n and k = 50 are worth the same.
+    assert KArmedBayesOptimal(50, 6).value == pytest.approx(KArmedBayesOptimal(6, 6).value, abs=1e-12)
+    assert KArmedBayesOptimal(5, 10).value < KArmedBayesOptimal(10, 10).value
 
 
 def test_known_small_values():
@@ -86,5 +107,7 @@ def test_policy_earns_its_value_on_the_env(policy, env):
 def test_bad_arguments():
     with pytest.raises(ValueError, match="trial_length must be a positive integer, got 0"):
         IndependentBayesOptimal(0)
+    with pytest.raises(ValueError, match="limited to trial_length <= 12, got 20"):
+        KArmedBayesOptimal(5, 20)
     with pytest.raises(ValueError, match=r"p1_choices must lie in \[0, 1\], got 1.5"):
         DependentBayesOptimal(10, (0.5, 1.5))

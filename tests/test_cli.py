@@ -7,11 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from rllib_metarl.cli import positive_int
 from rllib_metarl.envs import DEPENDENT_DIFFICULTIES
-from rllib_metarl.experiment import parse_experiment
+from rllib_metarl.experiment import EnvOption, parse_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPENDENT_VARIANTS = {d: f"dependent_{d}" for d in DEPENDENT_DIFFICULTIES}
+
+
+ARMS = EnvOption(("-k", "--k", "--num-arms"), "num_arms", positive_int, "arms")
 
 
 @pytest.mark.parametrize(
@@ -32,6 +36,10 @@ DEPENDENT_VARIANTS = {d: f"dependent_{d}" for d in DEPENDENT_DIFFICULTIES}
         ("dependent_uniform", ["--difficulty", "extreme"], ["invalid choice: 'extreme'", "uniform", "hard"]),
         ("dependent_uniform", ["--env-arg", "p1_choices=[0.5, 1.5]"], r"p1_choices must lie in [0, 1], got 1.5"),
         ("k_armed", ["--env-arg", "num_arms=1"], "num_arms must be an integer >= 2, got 1"),
+        ("k_armed", ["--k", "1"], "num_arms must be an integer >= 2, got 1"),
+        ("k_armed", ["--k", "-5"], "argument -k/--k/--num-arms: expected a positive integer, got '-5'"),
+        ("tabular_mdp", ["--n", "-2"], "argument -n/--n/--trial-length: expected a positive integer, got '-2'"),
+        ("tabular_mdp", ["--env-arg", "num_states=1"], "num_states must be an integer >= 2, got 1"),
         ("eleven_arm", ["--storage-path", "/proc/no/such/place"], "--storage-path '/proc/no/such/place' cannot be"),
         (
             "eleven_arm",
@@ -43,11 +51,18 @@ DEPENDENT_VARIANTS = {d: f"dependent_{d}" for d in DEPENDENT_DIFFICULTIES}
 def test_bad_input_exits_2_naming_the_value(task, argv, message, capsys):
     variants = DEPENDENT_VARIANTS if task.startswith("dependent") else None
     with pytest.raises(SystemExit) as exit_info:
-        parse_experiment(task, argv, variants)
+        parse_experiment(task, argv, variants, (ARMS,) if task == "k_armed" else ())
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
     for part in [message] if isinstance(message, str) else message:
         assert part in error
+
+
+def test_the_papers_n_and_k_set_the_task(tmp_path):
+    bandits = parse_experiment("k_armed", ["--n", "100", "--k", "10", "--storage-path", str(tmp_path)], None, (ARMS,))
+    assert bandits.env_config == {"trial_length": 100, "num_arms": 10, "meta": True}
+    mdps = parse_experiment("tabular_mdp", ["--n", "25", "--storage-path", str(tmp_path)])
+    assert mdps.env_config == {"num_episodes": 25, "meta": True}  # n counts inner episodes for MDPs
 
 
 def test_good_input_builds_the_experiment(tmp_path):

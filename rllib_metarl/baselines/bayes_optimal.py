@@ -9,8 +9,12 @@ the task prior. It is the limit every agent on these tasks is measured against.
   after m pulls is a = (successes on arm 1 + failures on arm 2). The prior of p_1 is U[0, 1] (uniform) or uniform on a
   set of values (easy / medium / hard). O(n^2).
 
-Ties are broken towards arm 0. ``tests/test_bayes_optimal.py`` checks both DPs against brute-force expectimax over raw
-histories, with posteriors integrated numerically.
+- k independent arms, small n (:class:`KArmedBayesOptimal`): arms with the same counts are interchangeable, so the
+  state is the multiset of (successes, failures) of the arms pulled so far; the unpulled ones all look alike. Exact,
+  by memoized recursion; the number of states grows quickly with n, hence the cap.
+
+Ties are broken towards arm 0 (the first arm of the best kind for the k-armed DP). ``tests/test_bayes_optimal.py``
+checks every DP against brute-force expectimax over raw histories, with posteriors integrated numerically.
 """
 
 from __future__ import annotations
@@ -20,20 +24,26 @@ from functools import lru_cache
 
 import numpy as np
 
-from rllib_metarl.validation import validate_probabilities, validate_trial_length
+from rllib_metarl.validation import validate_integer, validate_probabilities, validate_trial_length
 
+# The k-armed DP visits every multiset of per-arm counts: n = 10 takes about a second, n = 20 far longer.
+MAX_K_ARMED_TRIAL_LENGTH = 12
 # The independent DP holds O(n^3) numbers per step and does O(n^4) work: n = 200 takes seconds, n = 500 far longer.
 MAX_INDEPENDENT_TRIAL_LENGTH = 200
 
 
 @lru_cache(maxsize=64)
-def bayes_optimal_return(trial_length: int, dependent: bool, p1_choices: tuple[float, ...] | None = None) -> float:
-    """Expected return of a trial under the Bayes-optimal policy; NaN for an independent trial over the DP's limit."""
+def bayes_optimal_return(
+    trial_length: int, dependent: bool, p1_choices: tuple[float, ...] | None = None, num_arms: int = 2
+) -> float:
+    """Expected return of a trial under the Bayes-optimal policy; NaN where the exact DP is out of reach."""
     if dependent:
         return DependentBayesOptimal(trial_length, p1_choices).value
-    if trial_length > MAX_INDEPENDENT_TRIAL_LENGTH:
-        return float("nan")
-    return IndependentBayesOptimal(trial_length).value
+    if num_arms == 2 and trial_length <= MAX_INDEPENDENT_TRIAL_LENGTH:
+        return IndependentBayesOptimal(trial_length).value
+    if trial_length <= MAX_K_ARMED_TRIAL_LENGTH:
+        return KArmedBayesOptimal(num_arms, trial_length).value
+    return float("nan")
 
 
 class IndependentBayesOptimal:
@@ -66,6 +76,11 @@ class IndependentBayesOptimal:
         s1 = sum(1 for arm, reward in history if arm == 0 and reward > 0)
         s2 = sum(1 for arm, reward in history if arm == 1 and reward > 0)
         return int(self.pull_arm_1[len(history)][n1, s1, s2])
+
+    def act_counts(self, successes: np.ndarray, failures: np.ndarray) -> int:
+        """The optimal arm given each arm's successes and failures so far in the trial."""
+        m = int(successes.sum() + failures.sum())
+        return int(self.pull_arm_1[m][int(successes[0] + failures[0]), int(successes[0]), int(successes[1])])
 
 
 class DependentBayesOptimal:
@@ -105,8 +120,77 @@ class DependentBayesOptimal:
         a = sum(1 for arm, reward in history if (arm == 0) == (reward > 0))
         return int(self.pull_arm_1[len(history)][a])
 
+    def act_counts(self, successes: np.ndarray, failures: np.ndarray) -> int:
+        m = int(successes.sum() + failures.sum())
+        return int(self.pull_arm_1[m][int(successes[0] + failures[1])])
+
+
+ArmCounts = tuple[tuple[int, int], ...]  # sorted (successes, failures) of every arm pulled so far
+
+
+class KArmedBayesOptimal:
+    """Bayes-optimal play of the k-armed bandit with independent U[0, 1] arms, for small trial lengths."""
+
+    def __init__(self, num_arms: int, trial_length: int):
+        self.trial_length = validate_trial_length(trial_length)
+        if self.trial_length > MAX_K_ARMED_TRIAL_LENGTH:
+            raise ValueError(
+                f"the exact k-armed DP is limited to trial_length <= {MAX_K_ARMED_TRIAL_LENGTH}, got {trial_length}"
+            )
+        self.num_arms = validate_integer("num_arms", num_arms, minimum=2)
+        self.best_kind: dict[ArmCounts, tuple[int, int]] = {}  # state -> counts of the arm kind to pull
+        self._values: dict[ArmCounts, float] = {}
+        self.value = self._value(())
+
+    def _value(self, state: ArmCounts) -> float:
+        if sum(s + f for s, f in state) == self.trial_length:
+            return 0.0
+        if state in self._values:
+            return self._values[state]
+        kinds = sorted(set(state) | ({(0, 0)} if len(state) < self.num_arms else set()))
+        best_value, best_kind = -1.0, kinds[0]
+        for s, f in kinds:
+            p = (s + 1) / (s + f + 2)
+            q = p * (1 + self._value(_pulled(state, (s, f), (s + 1, f)))) + (1 - p) * self._value(
+                _pulled(state, (s, f), (s, f + 1))
+            )
+            if q > best_value + 1e-12:
+                best_value, best_kind = q, (s, f)
+        self.best_kind[state] = best_kind
+        self._values[state] = best_value
+        return best_value
+
+    def act_counts(self, successes: np.ndarray, failures: np.ndarray) -> int:
+        pulled = successes + failures > 0
+        state = tuple(sorted(zip(successes[pulled].astype(int).tolist(), failures[pulled].astype(int).tolist(),
+                                 strict=True)))  # fmt: skip
+        s, f = self.best_kind[state]
+        return int(np.flatnonzero((successes == s) & (failures == f))[0])
+
+
+def _pulled(state: ArmCounts, before: tuple[int, int], after: tuple[int, int]) -> ArmCounts:
+    """The state after one arm with counts ``before`` (``(0, 0)``: an unpulled arm) got counts ``after``."""
+    arms = list(state)
+    if before != (0, 0):
+        arms.remove(before)
+    return tuple(sorted([*arms, after]))
+
 
 def _x_log_y(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """x * log(y) with 0 * log(0) = 0 (no evidence against a value is no evidence)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(x == 0, 0.0, x * np.log(y))
+
+
+@lru_cache(maxsize=16)
+def solver(
+    num_arms: int, trial_length: int, dependent: bool = False, p1_choices: tuple[float, ...] | None = None
+) -> IndependentBayesOptimal | DependentBayesOptimal | KArmedBayesOptimal:
+    """The DP that plays this bandit Bayes-optimally (built once per process and shape)."""
+    if dependent:
+        if num_arms != 2:
+            raise ValueError(f"the dependent bandit has 2 arms, got num_arms={num_arms}")
+        return DependentBayesOptimal(trial_length, p1_choices)
+    if num_arms == 2 and trial_length <= MAX_INDEPENDENT_TRIAL_LENGTH:
+        return IndependentBayesOptimal(trial_length)
+    return KArmedBayesOptimal(num_arms, trial_length)

@@ -7,6 +7,7 @@ from rllib_metarl.envs.bandits import (
     ElevenArmedBandit,
     MetaBanditEnv,
 )
+from rllib_metarl.envs.tabular_mdp import TabularMDP, optimal_q_values
 
 __all__ = [
     "DEPENDENT_DIFFICULTIES",
@@ -14,4 +15,6 @@ __all__ = [
     "DependentBandit",
     "ElevenArmedBandit",
     "MetaBanditEnv",
+    "TabularMDP",
+    "optimal_q_values",
 ]

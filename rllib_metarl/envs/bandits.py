@@ -13,7 +13,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rllib_metarl.validation import validate_probabilities, validate_trial_length
+from rllib_metarl.validation import validate_integer, validate_probabilities, validate_trial_length
 
 EMPTY_OBSERVATION = np.zeros(0, dtype=np.float32)
 
@@ -44,8 +44,7 @@ class MetaBanditEnv(gym.Env):
     reward_values: tuple[float, ...] = (0.0, 1.0)  # every reward the env can pay (Bernoulli by default)
 
     def __init__(self, num_arms: int, trial_length: int, meta: bool = True, task_seed: int | None = None):
-        if isinstance(num_arms, bool) or not isinstance(num_arms, (int, np.integer)) or num_arms < 2:
-            raise ValueError(f"num_arms must be an integer >= 2, got {num_arms!r}")
+        num_arms = validate_integer("num_arms", num_arms, minimum=2)
         if not isinstance(meta, (bool, np.bool_)):
             raise ValueError(f"meta must be True (new task every reset) or False (fixed task), got {meta!r}")
         if task_seed is not None and (

@@ -1,0 +1,120 @@
+"""Random tabular MDPs of RL^2 (Duan et al. 2016, sec. 4.2, Table 2).
+
+One trial = one MDP drawn from the prior, then ``num_episodes`` inner episodes of ``episode_length`` steps in it, each
+starting in state 0. The agent keeps its memory across the inner episodes of a trial; the wrapper's done flag tells it
+where they end.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from rllib_metarl.validation import validate_integer
+
+
+def optimal_q_values(transitions: np.ndarray, mean_rewards: np.ndarray, horizon: int) -> np.ndarray:
+    """Finite-horizon value iteration: ``Q[h, s, a]``, the best expected return of the remaining ``horizon - h`` steps.
+
+    ``transitions[..., s, a, s']`` and ``mean_rewards[..., s, a]`` may carry leading batch axes (many MDPs at once);
+    the result then has shape ``(*batch, horizon, S, A)``.
+    """
+    batch_shape = mean_rewards.shape[:-2]
+    q_values = np.zeros((*batch_shape, horizon, *mean_rewards.shape[-2:]))
+    values_next = np.zeros((*batch_shape, mean_rewards.shape[-2]))
+    for h in range(horizon - 1, -1, -1):
+        q_values[..., h, :, :] = mean_rewards + np.einsum("...sat,...t->...sa", transitions, values_next)
+        values_next = q_values[..., h, :, :].max(axis=-1)
+    return q_values
+
+
+class TabularMDP(gym.Env):
+    """Random finite MDP, re-drawn every trial (RL^2, sec. 4.2).
+
+    - Action space: ``Discrete(num_actions)`` (default 5).
+    - Observation: the one-hot current state, ``Box(0, 1, (num_states,))`` (default 10 states); wrap with
+      ``ActionRewardTimestepWrapper(include_done=True)`` for the agent's input.
+    - Rewards: ``N(mu(s, a), 1)`` for the action taken in the state it was taken in.
+    - Starting state: a task is ``P(.|s, a) ~ Dirichlet(1, ..., 1)`` for every (s, a) and ``mu(s, a) ~ N(1, 1)``
+      (re-drawn every reset in meta mode, drawn once in fixed mode); every inner episode starts in state 0.
+    - Episode end: terminated after ``num_episodes x episode_length`` steps. ``info["inner_episode_done"]`` is True on
+      the last step of every inner episode, after which the state is 0 again.
+
+    Random play earns 1 per step in expectation (``mu`` has mean 1 whatever the state). At the end of a trial,
+    ``info["episode_metrics"]`` holds ``oracle_return``, the expected return of value iteration on the true MDP (the
+    normalizer of the papers' normalized scores), and ``normalized_return``, the trial's return divided by it.
+    """
+
+    metadata: dict[str, Any] = {"render_modes": []}
+
+    def __init__(
+        self,
+        num_episodes: int = 10,
+        num_states: int = 10,
+        num_actions: int = 5,
+        episode_length: int = 10,
+        meta: bool = True,
+        task_seed: int | None = None,
+    ):
+        self.num_states = validate_integer("num_states", num_states, minimum=2)
+        self.num_actions = validate_integer("num_actions", num_actions, minimum=2)
+        self.num_episodes = validate_integer("num_episodes", num_episodes)
+        self.episode_length = validate_integer("episode_length", episode_length)
+        if not isinstance(meta, (bool, np.bool_)):
+            raise ValueError(f"meta must be True (new MDP every reset) or False (fixed MDP), got {meta!r}")
+        if task_seed is not None and (
+            meta or isinstance(task_seed, bool) or not isinstance(task_seed, (int, np.integer))
+        ):
+            raise ValueError(f"task_seed fixes one MDP: it needs meta=False and an integer, got {task_seed!r}")
+        self.meta, self.task_seed = bool(meta), task_seed
+        self.trial_length = self.num_episodes * self.episode_length
+        self.action_space = gym.spaces.Discrete(self.num_actions)
+        self.observation_space = gym.spaces.Box(0.0, 1.0, shape=(self.num_states,), dtype=np.float32)
+        self.transitions: np.ndarray | None = None  # (S, A, S)
+        self.mean_rewards: np.ndarray | None = None  # (S, A)
+
+    def draw_task(self, rng: np.random.Generator) -> None:
+        shape = (self.num_states, self.num_actions)
+        self.transitions = rng.dirichlet(np.ones(self.num_states), size=shape)
+        self.mean_rewards = rng.normal(1.0, 1.0, size=shape)
+        self._cumulative = np.cumsum(self.transitions, axis=-1)
+        q_values = optimal_q_values(self.transitions, self.mean_rewards, self.episode_length)
+        self.oracle_return = float(self.num_episodes * q_values[0, 0].max())
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        if self.meta or self.transitions is None or (seed is not None and self.task_seed is None):
+            self.draw_task(self.np_random if self.task_seed is None else np.random.default_rng(self.task_seed))
+        self.state = 0
+        self._t = 0
+        self._return = 0.0
+        return self._observation(), {}
+
+    def step(self, action):
+        if self.transitions is None or self._t >= self.trial_length:
+            raise RuntimeError("step() called before reset() or after the trial ended")
+        a = int(action)
+        if not 0 <= a < self.num_actions:
+            raise ValueError(f"action must be in [0, {self.num_actions - 1}], got {action!r}")
+        rng = self.np_random
+        reward = float(rng.normal(self.mean_rewards[self.state, a], 1.0))
+        next_state = int(np.searchsorted(self._cumulative[self.state, a], rng.random(), side="right"))
+        self._t += 1
+        self._return += reward
+        inner_episode_done = self._t % self.episode_length == 0
+        self.state = 0 if inner_episode_done else min(next_state, self.num_states - 1)
+        terminated = self._t == self.trial_length
+        info: dict[str, Any] = {"inner_episode_done": inner_episode_done}
+        if terminated:
+            info["episode_metrics"] = {
+                "oracle_return": self.oracle_return,
+                "normalized_return": self._return / self.oracle_return,
+            }
+        return self._observation(), reward, terminated, False, info
+
+    def _observation(self) -> np.ndarray:
+        observation = np.zeros(self.num_states, dtype=np.float32)
+        observation[self.state] = 1.0
+        return observation

@@ -1,0 +1,62 @@
+"""The RL^2 tables command on a small budget: baselines tuned and played, trained agents found and evaluated."""
+
+import argparse
+
+import pandas as pd
+import pytest
+from conftest import run_script
+
+from analysis import rl2_tables
+
+
+def test_markdown_marks_paper_figures_outside_our_interval():
+    frame = pd.DataFrame(
+        [
+            {"table": "mdps", "n": 10, "k": None, "method": "Greedy", "mean": 153.2, "ci95_low": 151.6,
+             "ci95_high": 154.8, "paper": 134.8, "paper_in_ci": False},
+            {"table": "mdps", "n": 10, "k": None, "method": "Random", "mean": 100.1, "ci95_low": 98.8,
+             "ci95_high": 101.4, "paper": 100.1, "paper_in_ci": True},
+        ]
+    )  # fmt: skip
+    lines = rl2_tables.markdown(frame, "mdps").splitlines()
+    assert lines[0] == "| n | Greedy | Random |"
+    assert lines[2] == "| 10 | 153.2 [151.6, 154.8] (134.8*) | 100.1 [98.8, 101.4] (100.1) |"
+    assert rl2_tables.markdown(frame, "bandits") == ""
+
+
+def test_bandit_cells_parse_and_reject_bad_text():
+    assert rl2_tables.bandit_cell("100x5") == rl2_tables.Cell("bandits", 100, 5)
+    for bad in ("100", "10x1", "ax5"):
+        with pytest.raises(argparse.ArgumentTypeError, match=bad):
+            rl2_tables.bandit_cell(bad)
+
+
+def test_tables_command_with_trained_agents(tmp_path):
+    storage = tmp_path / "runs"
+    for script, args in [("rl2_bandits.py", ["--n", "4", "--k", "3"]), ("rl2_mdps.py", ["--n", "2"])]:
+        result = run_script(
+            script, *args, "--stop-iters", "2", "--num-samples", "1", "--eval-trials", "10",
+            "--storage-path", str(storage), "--no-dashboard",
+        )  # fmt: skip
+        assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    output = tmp_path / "tables"
+    frame = rl2_tables.main(
+        ["--bandit-cells", "4x3", "10x5", "--mdp-cells", "2", "--trials", "60", "--tuning-trials", "20",
+         "--storage-path", str(storage), "--output-dir", str(output)]
+    )  # fmt: skip
+    methods = frame.groupby(["table", "n"])["method"].apply(set)
+    bandit_methods = {"Random", "Gittins", "TS", "OTS", "UCB1", "eps-Greedy", "Greedy", "Bayes-optimal"}
+    assert methods[("bandits", 4)] == bandit_methods | {"RL^2"}  # the trained agent of this cell was found
+    assert methods[("bandits", 10)] == bandit_methods  # no agent trained for it
+    assert methods[("mdps", 2)] == {"Random", "PSRL", "OPSRL", "UCRL2", "BEB", "eps-Greedy", "Greedy", "RL^2"}
+    assert (frame["trials"] == 60).all() and (frame["ci95_low"] < frame["mean"]).all()
+    paper = frame.set_index(["table", "n", "method"])["paper"]
+    assert paper[("bandits", 10, "Gittins")] == 6.6 and pd.isna(paper[("bandits", 4, "Gittins")])
+    tuned = frame.set_index(["table", "n", "method"])["parameter"]
+    assert tuned[("bandits", 10, "UCB1")].startswith("c=") and tuned[("mdps", 2, "BEB")].startswith("beta=")
+    agent = frame[(frame["method"] == "RL^2") & (frame["table"] == "mdps")].iloc[0]
+    assert agent["checkpoint"].startswith(str(storage)) and agent["train_wall_time_s"] > 0
+    assert 0 < agent["normalized"] < 1.5  # mean return over the mean oracle return
+    text = (output / "rl2_tables.md").read_text()
+    assert "### Table 1: bandits" in text and "### Table 2: tabular MDPs" in text and "| 4 | 3 |" in text
+    pd.testing.assert_frame_equal(pd.read_csv(output / "rl2_tables.csv")[["n", "mean"]], frame[["n", "mean"]])

@@ -1,0 +1,13 @@
+"""k-armed Bernoulli bandits of RL^2 (Duan et al. 2016, Table 1): PPO + LSTM under Tune.
+
+python tune_configs/rl2_bandits.py --n 10 --k 5      # n pulls per trial, k arms with p_i ~ U[0, 1]
+python -m analysis.rl2_tables                          # then the table, with the classical baselines beside it
+"""
+
+from rllib_metarl.cli import positive_int
+from rllib_metarl.experiment import EnvOption, main
+
+ARMS = EnvOption(("-k", "--k", "--num-arms"), "num_arms", positive_int, "arms, the paper's k")
+
+if __name__ == "__main__":
+    raise SystemExit(main("k_armed", env_options=(ARMS,)))

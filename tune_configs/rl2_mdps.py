@@ -1,0 +1,10 @@
+"""Random tabular MDPs of RL^2 (Duan et al. 2016, Table 2): PPO + LSTM under Tune.
+
+python tune_configs/rl2_mdps.py --n 10               # n inner episodes of 10 steps per trial, one MDP per trial
+python -m analysis.rl2_tables                          # then the table, with the classical baselines beside it
+"""
+
+from rllib_metarl.experiment import main
+
+if __name__ == "__main__":
+    raise SystemExit(main("tabular_mdp"))
