@@ -25,6 +25,7 @@ import pandas as pd
 from rllib_metarl.baselines.play import play_baseline
 from rllib_metarl.baselines.tuning import BANDIT_BASELINES, MDP_BASELINES, Baseline, tune
 from rllib_metarl.cli import positive_int
+from rllib_metarl.experiment import write_csv
 
 AGENT = "RL^2"
 # Table 1: bandits, (n, k) -> method -> total reward per trial.
@@ -257,14 +258,16 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
 
     output_dir = Path(args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(output_dir / "rl2_tables.csv", index=False)
+    write_csv(frame, output_dir / "rl2_tables.csv")  # atomic: an interruption never leaves half a file
     command = "python -m analysis.rl2_tables " + " ".join(sys.argv[1:] if argv is None else argv)
     text = [f"Measured by `{command.strip()}`: mean return over {args.trials} held-out trials [95% interval] "
             "(paper's figure; * = outside our interval)."]  # fmt: skip
     for table, title in (("bandits", "Table 1: bandits"), ("mdps", "Table 2: tabular MDPs")):
         if body := markdown(frame, table):
             text += [f"\n### {title}\n", body]
-    (output_dir / "rl2_tables.md").write_text("\n".join(text) + "\n")
+    partial = output_dir / "rl2_tables.md.partial"
+    partial.write_text("\n".join(text) + "\n")
+    partial.replace(output_dir / "rl2_tables.md")
     print("\n".join(text))
     print(f"\nWritten: {output_dir / 'rl2_tables.md'}, {output_dir / 'rl2_tables.csv'}")
     return frame
