@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from rllib_metarl.baselines.bayes_optimal import solver
 from rllib_metarl.baselines.choice import epsilon_mix, random_argmax
 from rllib_metarl.validation import validate_fraction
 
@@ -204,8 +205,6 @@ class BayesOptimalPolicy(BanditPolicy):
         self.p1_choices = p1_choices
 
     def reset(self, num_trials: int, num_arms: int, trial_length: int, rng: np.random.Generator) -> None:
-        from rllib_metarl.baselines.bayes_optimal import solver
-
         super().reset(num_trials, num_arms, trial_length, rng)
         self.solver = solver(num_arms, trial_length, self.dependent, self.p1_choices)
 
