@@ -32,18 +32,16 @@ MAX_K_ARMED_TRIAL_LENGTH = 12
 MAX_INDEPENDENT_TRIAL_LENGTH = 200
 
 
-@lru_cache(maxsize=64)
 def bayes_optimal_return(
     trial_length: int, dependent: bool, p1_choices: tuple[float, ...] | None = None, num_arms: int = 2
 ) -> float:
     """Expected return of a trial under the Bayes-optimal policy; NaN where the exact DP is out of reach."""
-    if dependent:
-        return DependentBayesOptimal(trial_length, p1_choices).value
-    if num_arms == 2 and trial_length <= MAX_INDEPENDENT_TRIAL_LENGTH:
-        return IndependentBayesOptimal(trial_length).value
-    if trial_length <= MAX_K_ARMED_TRIAL_LENGTH:
-        return KArmedBayesOptimal(num_arms, trial_length).value
-    return float("nan")
+    independent_out_of_reach = not (num_arms == 2 and trial_length <= MAX_INDEPENDENT_TRIAL_LENGTH) and (
+        trial_length > MAX_K_ARMED_TRIAL_LENGTH
+    )
+    if not dependent and independent_out_of_reach:
+        return float("nan")
+    return solver(num_arms, trial_length, dependent, p1_choices).value
 
 
 class IndependentBayesOptimal:
@@ -72,10 +70,7 @@ class IndependentBayesOptimal:
 
     def act(self, history: Sequence[tuple[int, float]]) -> int:
         """The optimal arm after ``history``, a sequence of (arm, reward) pairs of the current trial."""
-        n1 = sum(1 for arm, _ in history if arm == 0)
-        s1 = sum(1 for arm, reward in history if arm == 0 and reward > 0)
-        s2 = sum(1 for arm, reward in history if arm == 1 and reward > 0)
-        return int(self.pull_arm_1[len(history)][n1, s1, s2])
+        return self.act_counts(*_counts(history))
 
     def act_counts(self, successes: np.ndarray, failures: np.ndarray) -> int:
         """The optimal arm given each arm's successes and failures so far in the trial."""
@@ -117,8 +112,7 @@ class DependentBayesOptimal:
         return np.where(reachable, mean, 0.5)
 
     def act(self, history: Sequence[tuple[int, float]]) -> int:
-        a = sum(1 for arm, reward in history if (arm == 0) == (reward > 0))
-        return int(self.pull_arm_1[len(history)][a])
+        return self.act_counts(*_counts(history))
 
     def act_counts(self, successes: np.ndarray, failures: np.ndarray) -> int:
         m = int(successes.sum() + failures.sum())
@@ -174,6 +168,14 @@ def _pulled(state: ArmCounts, before: tuple[int, int], after: tuple[int, int]) -
     if before != (0, 0):
         arms.remove(before)
     return tuple(sorted([*arms, after]))
+
+
+def _counts(history: Sequence[tuple[int, float]], num_arms: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """(successes, failures) of every arm in ``history``, a sequence of (arm, reward) pairs."""
+    successes, failures = np.zeros(num_arms), np.zeros(num_arms)
+    for arm, reward in history:
+        (successes if reward > 0 else failures)[arm] += 1
+    return successes, failures
 
 
 def _x_log_y(x: np.ndarray, y: np.ndarray) -> np.ndarray:
