@@ -19,6 +19,8 @@ import pandas as pd
 
 TASK_PREFIX = "rllib_metarl/"
 META_PREFIX = "env_runners/meta/"  # the per-trial figures the envs report (rllib_metarl.callbacks)
+# The same figures from the periodic held-out evaluation (tasks with held-out overrides, e.g. Harlow's test objects).
+HELD_OUT_PREFIX = "evaluation/env_runners/meta/"
 RENAMES = {
     "env_runners/episode_return_mean": "return",
     "num_env_steps_sampled_lifetime": "env_steps",
@@ -40,7 +42,11 @@ def _trial_dirs(path: Path) -> list[Path]:
 
 
 def load_trial_history(trial_dir: Path) -> pd.DataFrame:
-    """One row per training iteration: iteration, time, env steps, return and every meta-RL metric."""
+    """One row per training iteration: iteration, time, env steps, return and every meta-RL metric.
+
+    Figures of the periodic held-out evaluation, where a task has one, appear as ``held_out/<metric>`` (NaN in the
+    iterations without an evaluation).
+    """
     rows = []
     with open(trial_dir / "result.json") as results:
         for line in results:
@@ -51,8 +57,12 @@ def load_trial_history(trial_dir: Path) -> pd.DataFrame:
     flat = pd.json_normalize(rows, sep="/") if rows else pd.DataFrame()
     keep = ["training_iteration", "time_total_s", *RENAMES]
     keep += sorted(c for c in flat.columns if c.startswith(META_PREFIX))
-    history = flat.reindex(columns=keep).rename(columns=RENAMES)
-    history.columns = [c.removeprefix(META_PREFIX) for c in history.columns]
+    held_out = sorted(c for c in flat.columns if c.startswith(HELD_OUT_PREFIX))
+    history = flat.reindex(columns=keep + held_out).rename(columns=RENAMES)
+    history.columns = [
+        f"held_out/{c.removeprefix(HELD_OUT_PREFIX)}" if c in held_out else c.removeprefix(META_PREFIX)
+        for c in history.columns
+    ]
     return history
 
 
@@ -106,5 +116,25 @@ def _summarize_trial(name: str, params: dict[str, Any], history: pd.DataFrame) -
     )
     for column in history.columns.drop(["trial", "seed", "lr", "training_iteration", "time_total_s", "env_steps",
                                         "return"], errors="ignore"):  # fmt: skip
-        row[f"final_{column}"] = last[column]
+        values = history[column].dropna()  # held-out figures exist only in evaluation iterations
+        row[f"final_{column}"] = values.iloc[-1] if len(values) else float("nan")
     return row
+
+
+def experiment_checkpoint(experiment: str | Path) -> str:
+    """The checkpoint the runner evaluated (the best by training return), read from the experiment's summary.csv."""
+    summary_file = Path(experiment).expanduser() / "summary.csv"
+    if not summary_file.exists():
+        raise FileNotFoundError(f"{str(summary_file)!r} does not exist: is this a finished tune_configs experiment?")
+    return str(pd.read_csv(summary_file).iloc[0]["checkpoint"])
+
+
+def find_experiments(storage_path: str | Path, task: str) -> list[Path]:
+    """Finished experiments (with a summary.csv) under ``storage_path`` that trained on ``task``, newest first."""
+    found = []
+    for summary_file in Path(storage_path).expanduser().glob("*/summary.csv"):
+        params = sorted(summary_file.parent.glob("*/params.json"))
+        env = json.loads(params[0].read_text()).get("env") if params else None
+        if env == f"{TASK_PREFIX}{task}":
+            found.append(summary_file.parent)
+    return sorted(found, key=lambda path: path.stat().st_mtime, reverse=True)

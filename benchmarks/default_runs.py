@@ -48,6 +48,9 @@ COMMANDS = {
         for k in (5, 10, 50)
     },
     **{f"rl2_mdps_n{n}": ["rl2_mdps.py", "--n", str(n)] for n in (10, 25, 50, 75, 100)},
+    "restless": ["restless.py"],
+    "two_step": ["two_step.py"],
+    "harlow": ["harlow.py"],
 }
 
 
@@ -105,11 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     keep_in = args.storage_path.expanduser().resolve() if args.storage_path else None
     for task in args.tasks:
         record = run_default(task, keep_in)
+        optimum = (
+            f"optimum {record['optimal_return']:.3f} ({record['fraction_of_optimum']:.1%} of it), "
+            if not math.isnan(record["optimal_return"])
+            else ""
+        )
         print(
             f"{record['command']}: wall {record['wall_time_s']:.0f} s, held-out mean {record['mean_return']:.3f} "
             f"(95% CI {record['ci95'][0]:.3f} to {record['ci95'][1]:.3f}) over {record['held_out_trials']} trials; "
-            f"optimum {record['optimal_return']:.3f} ({record['fraction_of_optimum']:.1%} of it), "
-            f"random {record['random_return']:.3f}",
+            f"{optimum}random {record['random_return']:.3f}",
             flush=True,
         )
         with open(RESULTS, "a") as results:

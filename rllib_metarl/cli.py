@@ -43,3 +43,13 @@ def key_value(text: str) -> tuple[str, Any]:
     except (ValueError, SyntaxError):
         value = raw  # a plain string such as difficulty=easy
     return key, value
+
+
+def probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1], got {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1], got {text!r}")
+    return value

@@ -79,10 +79,29 @@ def evaluate_module(
     ``explore=False`` takes the most probable action (RLlib's ``explore=False``);
     ``explore=True`` samples from the policy. The LSTM state is carried through each trial and reset between them.
     """
+    trials, _ = play_module(module, task_name, env_config, num_trials, seed, explore, batch_size, record_steps=False)
+    return trials
+
+
+def play_module(
+    module: Any,
+    task_name: str,
+    env_config: dict[str, Any] | None = None,
+    num_trials: int = 1000,
+    seed: int = 0,
+    explore: bool = False,
+    batch_size: int = 500,
+    record_steps: bool = True,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`evaluate_module`'s trials, plus one row per step for behavioural analyses (empty unless
+    ``record_steps``): ``trial``, ``step``, ``action``, ``reward`` and every scalar the env put in ``info``
+    (the two-step task's ``common`` and ``rewarded``, a bandit's running ``regret``, Harlow's ``correct``, ...).
+    """
     import torch
 
     all_seeds = trial_seeds(num_trials, seed)  # the same trials as the baselines' (rllib_metarl.baselines.play)
-    rows: list[dict[str, Any]] = []
+    trials: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] | None = [] if record_steps else None
     with torch.no_grad():
         for start in range(0, num_trials, batch_size):
             count = min(batch_size, num_trials - start)
@@ -90,8 +109,8 @@ def evaluate_module(
             _check_compatible(module, envs[0])
             seeds = all_seeds[start : start + count]
             torch.manual_seed(int(seeds[0]))
-            rows += _play_batch(module, envs, seeds, explore, first_trial=start)
-    return pd.DataFrame(rows)
+            trials += _play_batch(module, envs, seeds, explore, first_trial=start, steps=steps)
+    return pd.DataFrame(trials), pd.DataFrame(steps or [])
 
 
 def _check_compatible(module: Any, env: Any) -> None:
@@ -105,7 +124,9 @@ def _check_compatible(module: Any, env: Any) -> None:
         raise ValueError(f"the agent has {act_space.n} actions, the task has {env.action_space.n}")
 
 
-def _play_batch(module: Any, envs: list, seeds: np.ndarray, explore: bool, first_trial: int) -> list[dict[str, Any]]:
+def _play_batch(
+    module: Any, envs: list, seeds: np.ndarray, explore: bool, first_trial: int, steps: list[dict[str, Any]] | None
+) -> list[dict[str, Any]]:
     import torch
     import tree  # dm-tree, an RLlib dependency
     from ray.rllib.core.columns import Columns
@@ -131,6 +152,10 @@ def _play_batch(module: Any, envs: list, seeds: np.ndarray, explore: bool, first
         for i in np.flatnonzero(active):
             observation, reward, terminated, truncated, info = envs[i].step(int(actions[i]))
             observations[i] = observation
+            if steps is not None:
+                scalars = {k: v for k, v in info.items() if isinstance(v, (bool, int, float, np.number, np.bool_))}
+                steps.append({"trial": first_trial + i, "step": int(lengths[i]), "action": int(actions[i]),
+                              "reward": float(reward), **scalars})  # fmt: skip
             returns[i] += reward
             lengths[i] += 1
             if terminated or truncated:

@@ -36,9 +36,15 @@ class EnvOption:
     """A task parameter that one experiment script exposes as its own flag (e.g. ``--k`` for the number of arms)."""
 
     flags: tuple[str, ...]
-    key: str  # the env constructor's parameter
+    key: str  # the env constructor's parameter (or, with ``expand``, the flag's own name)
     type: Callable[[str], Any]
     help: str
+    choices: tuple[str, ...] | None = None
+    # A flag that stands for several parameters (e.g. a published variant): value -> env constructor overrides.
+    expand: Callable[[Any], dict[str, Any]] | None = None
+
+    def env_overrides(self, value: Any) -> dict[str, Any]:
+        return self.expand(value) if self.expand else {self.key: value}
 
 
 @dataclass
@@ -78,7 +84,11 @@ def build_parser(
                         help=f"{task.trial_size_unit} per trial, the papers' n (default: the task's)")  # fmt: skip
     for option in env_options:
         parser.add_argument(
-            *option.flags, dest=option.key, type=option.type, help=f"{option.help} (default: the task's)"
+            *option.flags,
+            dest=option.key,
+            type=option.type,
+            choices=option.choices,
+            help=f"{option.help} (default: the task's)",
         )
     parser.add_argument(
         "-m", "--meta", action=argparse.BooleanOptionalAction, default=True,
@@ -128,7 +138,7 @@ def parse_experiment(
         env_config[task.trial_size_parameter] = args.trial_length
     for option in env_options:
         if getattr(args, option.key) is not None:
-            env_config[option.key] = getattr(args, option.key)
+            env_config.update(option.env_overrides(getattr(args, option.key)))
     env_config["meta"] = args.meta
     if not args.meta:
         env_config.setdefault("task_seed", args.seed)  # one task shared by every env copy and the evaluation
@@ -309,6 +319,9 @@ PROGRESS_METRICS = {
     "env_runners/meta/regret": "regret",
     "env_runners/meta/informative_first": "informative first",
     "env_runners/meta/normalized_return": "return / oracle",
+    "env_runners/meta/reward_rate": "reward rate",
+    "env_runners/meta/accuracy_after_first": "correct, trials 2+",
+    "evaluation/env_runners/meta/accuracy_after_first": "held-out correct, trials 2+",
 }
 
 
@@ -365,11 +378,12 @@ def run(experiment: Experiment) -> dict[str, Any]:
         "train_wall_time_s": round(time.time() - started, 1),
     }
     if experiment.eval_trials:
+        held_out_config = get_task(experiment.task).held_out_config(experiment.env_config)
         trials = evaluate_checkpoint(
-            checkpoint.path, experiment.task, experiment.env_config, experiment.eval_trials, seed=experiment.seed
+            checkpoint.path, experiment.task, held_out_config, experiment.eval_trials, seed=experiment.seed
         )
         write_csv(trials, experiment.path / EVAL_TRIALS_FILE)
-        summary = {**summarize(trials, experiment.task, experiment.env_config), **summary}
+        summary = {**summarize(trials, experiment.task, held_out_config), **summary}
     summary["total_wall_time_s"] = round(time.time() - started, 1)
     write_csv(pd.DataFrame([summary]), experiment.path / SUMMARY_FILE)
     print_summary(summary, experiment)

@@ -16,7 +16,15 @@ import gymnasium as gym
 import numpy as np
 
 from rllib_metarl.baselines import bayes_optimal_return
-from rllib_metarl.envs import BernoulliBandit, DependentBandit, ElevenArmedBandit, TabularMDP
+from rllib_metarl.envs import (
+    BernoulliBandit,
+    DependentBandit,
+    ElevenArmedBandit,
+    HarlowTask,
+    RestlessBandit,
+    TabularMDP,
+    TwoStepTask,
+)
 from rllib_metarl.wrappers import ActionRewardTimestepWrapper
 
 GYM_NAMESPACE = "rllib_metarl"
@@ -42,6 +50,8 @@ class Task:
     trial_size_parameter: str = "trial_length"
     trial_size_unit: str = "pulls"
     include_done: bool = False  # multi-episode trials: the agent sees the inner-episode boundaries
+    # What held-out evaluation changes (Harlow: objects from the pool never trained on); applied by held_out_config.
+    held_out_overrides: dict[str, Any] = field(default_factory=dict)
 
     @property
     def gym_id(self) -> str:
@@ -59,6 +69,10 @@ class Task:
         if unknown:
             raise ValueError(f"task {self.name!r} has no parameter {unknown[0]!r}; allowed: {allowed}")
         return {**self.defaults, **overrides}
+
+    def held_out_config(self, env_config: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The env_config of held-out evaluation: ``env_config`` with the task's held-out overrides."""
+        return {**(env_config or {}), **self.held_out_overrides}
 
     def make(self, **overrides: Any) -> gym.Env:
         """The bare env, parameters validated by its constructor."""
@@ -90,6 +104,20 @@ def _dependent_optimal(kwargs: dict[str, Any]) -> float:
 def _eleven_random(kwargs: dict[str, Any]) -> float:
     per_pull = (ElevenArmedBandit.TARGET_REWARD + 9 * ElevenArmedBandit.NON_TARGET_REWARD + 0.55) / 11
     return kwargs["trial_length"] * per_pull
+
+
+def _two_step_random(kwargs: dict[str, Any]) -> float:
+    return kwargs["num_trials"] * float(np.mean(kwargs.get("reward_probs", (0.9, 0.1))))
+
+
+def _harlow_optimal(kwargs: dict[str, Any]) -> float:
+    env = HarlowTask(**kwargs)  # trial 1 is a coin flip, every later trial is won
+    return (env.correct_reward + env.incorrect_reward) / 2 + (env.num_trials - 1) * env.correct_reward
+
+
+def _harlow_random(kwargs: dict[str, Any]) -> float:
+    env = HarlowTask(**kwargs)
+    return env.num_trials * (env.correct_reward + env.incorrect_reward) / 2
 
 
 def _mdp_random(kwargs: dict[str, Any]) -> float:
@@ -154,6 +182,36 @@ TASKS: dict[str, Task] = {
             trial_size_parameter="num_episodes",
             trial_size_unit="inner episodes",
             include_done=True,
+        ),
+        Task(
+            "restless",
+            RestlessBandit,
+            "RestlessBandit",
+            "2 arms paying p and 1 - p that swap at a per-pull hazard, stable or volatile (Wang et al. 2016 exp. 4)",
+            {"trial_length": 100, "regime": "mixed", "meta": True},
+            random_return=_bernoulli_random,
+        ),
+        Task(
+            "two_step",
+            TwoStepTask,
+            "TwoStepTask",
+            "Daw et al.'s two-step task, 100 trials per episode (Wang et al. 2018; 2016 variant via parameters)",
+            {"num_trials": 100, "input_form": "two_steps_in_one", "meta": True},
+            random_return=_two_step_random,
+            trial_size_parameter="num_trials",
+            trial_size_unit="trials",
+        ),
+        Task(
+            "harlow",
+            HarlowTask,
+            "HarlowTask",
+            "two novel objects per episode, one rewarded, positions shuffled, 6 trials (Harlow 1949; Wang et al. 2018)",
+            {"num_trials": 6, "object_pool": "train", "meta": True},
+            _harlow_optimal,
+            _harlow_random,
+            trial_size_parameter="num_trials",
+            trial_size_unit="trials",
+            held_out_overrides={"object_pool": "test"},
         ),
     ]
 }

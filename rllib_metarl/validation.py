@@ -37,3 +37,12 @@ def validate_probabilities(name: str, values: Sequence[float]) -> tuple[float, .
     if bad:
         raise ValueError(f"{name} must lie in [0, 1], got {bad[0]!r} in {values!r}")
     return values
+
+
+def validate_task_mode(meta: Any, task_seed: Any, what: str = "task") -> tuple[bool, int | None]:
+    """Check the meta/fixed-task switch every env has: ``meta`` a bool, ``task_seed`` only for a fixed task."""
+    if not isinstance(meta, (bool, np.bool_)):
+        raise ValueError(f"meta must be True (new {what} every reset) or False (fixed {what}), got {meta!r}")
+    if task_seed is not None and (meta or isinstance(task_seed, bool) or not isinstance(task_seed, (int, np.integer))):
+        raise ValueError(f"task_seed fixes one {what}: it needs meta=False and an integer, got {task_seed!r}")
+    return bool(meta), task_seed

@@ -1,5 +1,6 @@
 """Bad command-line input: a clear error naming the value and what is allowed, exit code 2, before Ray starts."""
 
+import importlib.util
 import subprocess
 import sys
 import time
@@ -155,3 +156,44 @@ def test_learning_curve_command_names_a_missing_experiment(tmp_path):
     assert result.returncode == 2
     assert "holds no Tune trials" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def script_options(script: str) -> tuple[EnvOption, ...]:
+    """The env flags a tune_configs script declares (its OPTIONS), loaded without running it."""
+    spec = importlib.util.spec_from_file_location(script, ROOT / "tune_configs" / f"{script}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.OPTIONS
+
+
+@pytest.mark.parametrize(
+    ("task", "argv", "message"),
+    [
+        ("two_step", ["--variant", "2017"], ["invalid choice: '2017'", "2018", "2016"]),
+        ("two_step", ["--input-form", "three"], ["invalid choice: 'three'", "two_steps_in_one", "full"]),
+        ("two_step", ["--env-arg", "common_prob=1.2"], "common_prob must be in [0, 1], got 1.2"),
+        ("restless", ["--volatile-hazard", "1.5"], "expected a probability in [0, 1], got '1.5'"),
+        ("restless", ["--regime", "calm"], ["invalid choice: 'calm'", "stable", "volatile", "mixed"]),
+        ("harlow", ["--env-arg", "object_pool='validation'"], "object_pool must be one of ('train', 'test')"),
+        ("harlow", ["--code-size", "0"], "expected a positive integer, got '0'"),
+    ],
+)
+def test_wang_task_scripts_reject_bad_input(task, argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        parse_experiment(task, argv, None, script_options(task))
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    for part in [message] if isinstance(message, str) else message:
+        assert part in error
+
+
+def test_wang_task_scripts_set_the_task(tmp_path):
+    two_step = parse_experiment("two_step", ["--variant", "2016", "--storage-path", str(tmp_path)], None,
+                                script_options("two_step"))  # fmt: skip
+    assert two_step.env_config == {"common_prob": 0.75, "swap_prob": 0.0, "redraw_each_episode": True,
+                                   "num_trials": 20, "meta": True}  # fmt: skip
+    argv = ["--regime", "volatile", "--volatile-hazard", "0.1", "-n", "50", "--storage-path", str(tmp_path)]
+    restless = parse_experiment("restless", argv, None, script_options("restless"))
+    assert restless.env_config == {"trial_length": 50, "regime": "volatile", "volatile_hazard": 0.1, "meta": True}
+    harlow = parse_experiment("harlow", ["--n", "8", "--storage-path", str(tmp_path)], None, script_options("harlow"))
+    assert harlow.env_config == {"num_trials": 8, "meta": True}

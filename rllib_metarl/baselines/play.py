@@ -30,6 +30,34 @@ def play_baseline(
     batch_size: int = 1000,
 ) -> pd.DataFrame:
     """One row per trial: ``trial``, ``return``, ``length`` and the env's per-trial metrics."""
+    return pd.DataFrame(_play(policy, task_name, env_config, num_trials, seed, stream, batch_size))
+
+
+def baseline_regret(
+    policy: BanditPolicy,
+    task_name: str,
+    env_config: dict[str, Any] | None = None,
+    num_trials: int = 1000,
+    seed: int = 0,
+    stream: int = HELD_OUT_STREAM,
+) -> np.ndarray:
+    """Cumulative expected regret against the oracle after every pull, ``(num_trials, trial_length)``, on the same
+    trials as :func:`play_baseline` (the env's ``info["regret"]``)."""
+    regrets: list[np.ndarray] = []
+    _play(policy, task_name, env_config, num_trials, seed, stream, 1000, regrets)
+    return np.concatenate(regrets, axis=0)
+
+
+def _play(
+    policy: BanditPolicy | MDPPolicy,
+    task_name: str,
+    env_config: dict[str, Any] | None,
+    num_trials: int,
+    seed: int,
+    stream: int,
+    batch_size: int,
+    regrets: list[np.ndarray] | None = None,
+) -> list[dict[str, Any]]:
     task = get_task(task_name)
     seeds = trial_seeds(num_trials, seed, stream)
     # The policy's own randomness (exploration, posterior draws, tie-breaks): its own stream, fixed by the seed.
@@ -40,7 +68,7 @@ def play_baseline(
         for env, trial_seed in zip(envs, seeds[start : start + batch_size], strict=True):
             env.reset(seed=int(trial_seed))
         if isinstance(envs[0], MetaBanditEnv) and isinstance(policy, BanditPolicy):
-            returns, infos = _play_bandit(policy, envs, rng)
+            returns, infos = _play_bandit(policy, envs, rng, regrets)
         elif isinstance(envs[0], TabularMDP) and isinstance(policy, MDPPolicy):
             returns, infos = _play_mdp(policy, envs, rng)
         else:
@@ -49,18 +77,24 @@ def play_baseline(
             {"trial": start + i, "return": r, "length": envs[i].trial_length, **info.get("episode_metrics", {})}
             for i, (r, info) in enumerate(zip(returns, infos, strict=True))
         ]
-    return pd.DataFrame(rows)
+    return rows
 
 
-def _play_bandit(policy: BanditPolicy, envs: list[MetaBanditEnv], rng: np.random.Generator):
+def _play_bandit(
+    policy: BanditPolicy, envs: list[MetaBanditEnv], rng: np.random.Generator, regrets: list[np.ndarray] | None
+):
     policy.reset(len(envs), envs[0].num_arms, envs[0].trial_length, rng)
     returns = np.zeros(len(envs))
-    for _ in range(envs[0].trial_length):
+    regret = np.zeros((len(envs), envs[0].trial_length))
+    for t in range(envs[0].trial_length):
         arms = policy.act()
         steps = [env.step(int(arm)) for env, arm in zip(envs, arms, strict=True)]
         rewards = np.array([step[1] for step in steps])
+        regret[:, t] = [step[4]["regret"] for step in steps]
         policy.update(arms, rewards)
         returns += rewards
+    if regrets is not None:
+        regrets.append(regret)
     return returns, [step[4] for step in steps]
 
 

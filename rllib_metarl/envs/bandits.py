@@ -13,7 +13,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rllib_metarl.validation import validate_integer, validate_probabilities, validate_trial_length
+from rllib_metarl.validation import (
+    validate_integer,
+    validate_probabilities,
+    validate_task_mode,
+    validate_trial_length,
+)
 
 EMPTY_OBSERVATION = np.zeros(0, dtype=np.float32)
 
@@ -45,16 +50,9 @@ class MetaBanditEnv(gym.Env):
 
     def __init__(self, num_arms: int, trial_length: int, meta: bool = True, task_seed: int | None = None):
         num_arms = validate_integer("num_arms", num_arms, minimum=2)
-        if not isinstance(meta, (bool, np.bool_)):
-            raise ValueError(f"meta must be True (new task every reset) or False (fixed task), got {meta!r}")
-        if task_seed is not None and (
-            meta or isinstance(task_seed, bool) or not isinstance(task_seed, (int, np.integer))
-        ):
-            raise ValueError(f"task_seed fixes one task: it needs meta=False and an integer, got {task_seed!r}")
-        self.task_seed = task_seed
+        self.meta, self.task_seed = validate_task_mode(meta, task_seed)
         self.num_arms = int(num_arms)
         self.trial_length = validate_trial_length(trial_length)
-        self.meta = bool(meta)
         self.action_space = gym.spaces.Discrete(self.num_arms)
         self.observation_space = gym.spaces.Box(0.0, 0.0, shape=(0,), dtype=np.float32)
         self.expected_rewards: np.ndarray | None = None
@@ -228,3 +226,64 @@ class ElevenArmedBandit(MetaBanditEnv):
             # How well the agent used what the informative arm told it.
             metrics["target_after_informative"] = self._target_pulls_after_first / (self.trial_length - 1)
         return metrics
+
+
+RESTLESS_REGIMES = ("stable", "volatile", "mixed")
+
+
+class RestlessBandit(MetaBanditEnv):
+    """Two-armed restless bandit with stable and volatile regimes (Wang et al. 2016, exp. 4, after Behrens et al. 2007).
+
+    - Action space: ``Discrete(2)``.
+    - Observation: empty; wrap with ``ActionRewardTimestepWrapper``.
+    - Rewards: 1 with the pulled arm's current probability, else 0. The arms pay ``p_high`` and ``1 - p_high``; after
+      every pull the two swap with the trial's switch hazard: ``stable_hazard`` (default 0, never) in a stable trial,
+      ``volatile_hazard`` (default 0.05, a swap every 20 pulls on average) in a volatile one.
+    - Starting state: the better arm drawn uniformly; the regime is ``"stable"`` or ``"volatile"``, or with
+      ``regime="mixed"`` (default) drawn per trial, volatile with probability 1/2, so that the agent has to infer how
+      fast to forget.
+    - Episode end: terminated after ``trial_length`` pulls.
+
+    Regret and the optimal-arm rate count against an oracle that knows the current probabilities;
+    ``info["episode_metrics"]`` adds ``volatile`` (1 for a volatile trial) and ``switches``.
+    """
+
+    def __init__(
+        self,
+        trial_length: int = 100,
+        regime: str = "mixed",
+        p_high: float = 0.75,
+        stable_hazard: float = 0.0,
+        volatile_hazard: float = 0.05,
+        meta: bool = True,
+        task_seed: int | None = None,
+    ):
+        if regime not in RESTLESS_REGIMES:
+            raise ValueError(f"regime must be one of {RESTLESS_REGIMES}, got {regime!r}")
+        super().__init__(2, trial_length, meta, task_seed)
+        self.regime = regime
+        self.p_high = validate_probabilities("p_high", [p_high])[0]
+        self.hazards = {
+            "stable": validate_probabilities("stable_hazard", [stable_hazard])[0],
+            "volatile": validate_probabilities("volatile_hazard", [volatile_hazard])[0],
+        }
+        self.volatile = regime == "volatile"
+
+    def _draw_task(self, rng: np.random.Generator) -> np.ndarray:
+        self.volatile = bool(rng.random() < 0.5) if self.regime == "mixed" else self.regime == "volatile"
+        self._switches = 0
+        return (
+            np.array([self.p_high, 1 - self.p_high]) if rng.random() < 0.5 else np.array([1 - self.p_high, self.p_high])
+        )
+
+    @property
+    def hazard(self) -> float:
+        return self.hazards["volatile" if self.volatile else "stable"]
+
+    def _after_pull(self, arm: int) -> None:
+        if self.np_random.random() < self.hazard:
+            self.expected_rewards = self.expected_rewards[::-1].copy()
+            self._switches += 1
+
+    def _trial_metrics(self) -> dict[str, float]:
+        return {**super()._trial_metrics(), "volatile": float(self.volatile), "switches": float(self._switches)}

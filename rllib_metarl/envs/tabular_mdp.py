@@ -12,7 +12,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rllib_metarl.validation import validate_integer
+from rllib_metarl.validation import validate_integer, validate_task_mode
 
 
 def optimal_q_values(transitions: np.ndarray, mean_rewards: np.ndarray, horizon: int) -> np.ndarray:
@@ -62,13 +62,7 @@ class TabularMDP(gym.Env):
         self.num_actions = validate_integer("num_actions", num_actions, minimum=2)
         self.num_episodes = validate_integer("num_episodes", num_episodes)
         self.episode_length = validate_integer("episode_length", episode_length)
-        if not isinstance(meta, (bool, np.bool_)):
-            raise ValueError(f"meta must be True (new MDP every reset) or False (fixed MDP), got {meta!r}")
-        if task_seed is not None and (
-            meta or isinstance(task_seed, bool) or not isinstance(task_seed, (int, np.integer))
-        ):
-            raise ValueError(f"task_seed fixes one MDP: it needs meta=False and an integer, got {task_seed!r}")
-        self.meta, self.task_seed = bool(meta), task_seed
+        self.meta, self.task_seed = validate_task_mode(meta, task_seed, "MDP")
         self.trial_length = self.num_episodes * self.episode_length
         self.action_space = gym.spaces.Discrete(self.num_actions)
         self.observation_space = gym.spaces.Box(0.0, 1.0, shape=(self.num_states,), dtype=np.float32)
