@@ -13,7 +13,6 @@ columns: tested on): the mean return, and the cumulative regret against the Baye
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from rllib_metarl.cli import positive_int  # noqa: E402
 from rllib_metarl.envs import DEPENDENT_DIFFICULTIES  # noqa: E402
 from rllib_metarl.experiment import write_csv  # noqa: E402
 from rllib_metarl.registry import get_task  # noqa: E402
+from rllib_metarl.stats import mean_interval  # noqa: E402
 
 ORDER = ["easy", "medium", "hard", "uniform"]  # the paper's
 assert set(ORDER) == set(DEPENDENT_DIFFICULTIES)
@@ -54,14 +54,14 @@ def generalization_matrix(agents: dict[str, str], trials: int = 1000, seed: int 
             task = get_task(f"dependent_{tested_on}")
             returns = evaluate_checkpoint(checkpoint, task.name, {}, trials, seed)["return"]
             bayes_optimal = task.optimal_return(task.env_kwargs())
-            half_width = 1.96 * returns.std(ddof=1) / math.sqrt(len(returns))
+            interval = mean_interval(returns)
             rows.append(
                 {
                     "trained_on": trained_on,
                     "tested_on": tested_on,
-                    "mean_return": returns.mean(),
-                    "ci95_low": returns.mean() - half_width,
-                    "ci95_high": returns.mean() + half_width,
+                    "mean_return": interval["mean"],
+                    "ci95_low": interval["ci95_low"],
+                    "ci95_high": interval["ci95_high"],
                     "bayes_optimal_return": bayes_optimal,
                     "regret_vs_bayes_optimal": bayes_optimal - returns.mean(),
                     "trials": trials,

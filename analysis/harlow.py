@@ -24,9 +24,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from analysis.load import experiment_checkpoint, load_experiment  # noqa: E402
-from analysis.two_step import wilson_interval  # noqa: E402
 from rllib_metarl.cli import positive_int  # noqa: E402
 from rllib_metarl.experiment import write_csv  # noqa: E402
+from rllib_metarl.stats import wilson_interval  # noqa: E402
 
 
 def accuracy_by_trial(steps: pd.DataFrame) -> pd.DataFrame:

@@ -33,6 +33,7 @@ from rllib_metarl.cli import key_value, positive_int  # noqa: E402
 from rllib_metarl.envs import BernoulliBandit, DependentBandit  # noqa: E402
 from rllib_metarl.experiment import write_csv  # noqa: E402
 from rllib_metarl.registry import TASKS, get_task  # noqa: E402
+from rllib_metarl.stats import Z_95  # noqa: E402
 
 AGENT = "trained agent"
 
@@ -40,7 +41,7 @@ AGENT = "trained agent"
 def curve(method: str, regret: np.ndarray) -> pd.DataFrame:
     """Mean cumulative regret per pull with a 95% interval; ``regret`` is ``(trials, pulls)``."""
     mean = regret.mean(axis=0)
-    half_width = 1.96 * regret.std(axis=0, ddof=1) / math.sqrt(len(regret))
+    half_width = Z_95 * regret.std(axis=0, ddof=1) / math.sqrt(len(regret))
     return pd.DataFrame(
         {
             "method": method,

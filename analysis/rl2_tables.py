@@ -13,7 +13,6 @@ cell and method, with the tuned parameter, and for agents the training budget an
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from rllib_metarl.baselines.play import play_baseline
 from rllib_metarl.baselines.tuning import BANDIT_BASELINES, MDP_BASELINES, Baseline, tune
 from rllib_metarl.cli import positive_int
 from rllib_metarl.experiment import write_csv
+from rllib_metarl.stats import mean_interval
 
 AGENT = "RL^2"
 # Table 1: bandits, (n, k) -> method -> total reward per trial.
@@ -103,12 +103,6 @@ def bandit_cell(text: str) -> Cell:
 
 
 # -- measuring ----------------------------------------------------------------------------------------------------
-def interval(returns: pd.Series) -> dict[str, float]:
-    mean = float(returns.mean())
-    half_width = 1.96 * float(returns.std(ddof=1)) / math.sqrt(len(returns)) if len(returns) > 1 else float("nan")
-    return {"mean": mean, "ci95_low": mean - half_width, "ci95_high": mean + half_width}
-
-
 def measure_cell(cell: Cell, trials: int, tuning_trials: int, seed: int, agents: dict[Cell, dict]) -> pd.DataFrame:
     """Every baseline (tuned) and the cell's trained agent, if any, on the same held-out trials."""
     rows = []
@@ -132,7 +126,7 @@ def measure_cell(cell: Cell, trials: int, tuning_trials: int, seed: int, agents:
 
 def _row(cell: Cell, method: str, results: pd.DataFrame, trials: int, **extra: Any) -> dict[str, Any]:
     row: dict[str, Any] = {"table": cell.table, "n": cell.n, "k": cell.k, "method": method, "trials": trials}
-    row.update(interval(results["return"]))
+    row.update(mean_interval(results["return"]))
     row["paper"] = cell.paper.get(method, float("nan"))
     row["paper_in_ci"] = (
         bool(row["ci95_low"] <= row["paper"] <= row["ci95_high"]) if row["paper"] == row["paper"] else None

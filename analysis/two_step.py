@@ -13,7 +13,6 @@ reference agents on the same episodes. Writes ``two_step_stay.csv`` and ``two_st
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from analysis.load import experiment_checkpoint  # noqa: E402
 from rllib_metarl.baselines.two_step import ModelBasedAgent, ModelFreeAgent, play_two_step  # noqa: E402
 from rllib_metarl.cli import positive_int  # noqa: E402
 from rllib_metarl.experiment import write_csv  # noqa: E402
+from rllib_metarl.stats import wilson_interval  # noqa: E402
 
 # (rewarded, common) in the papers' order.
 CONDITIONS = [(True, True), (True, False), (False, True), (False, False)]
@@ -35,16 +35,6 @@ CONDITIONS = [(True, True), (True, False), (False, True), (False, False)]
 
 def condition_label(rewarded: bool, common: bool) -> str:
     return f"{'rewarded' if rewarded else 'unrewarded'}, {'common' if common else 'uncommon'}"
-
-
-def wilson_interval(successes: float, count: int, z: float = 1.96) -> tuple[float, float]:
-    """95% interval of a proportion (Wilson): sound near 0 and 1, where stay probabilities often sit."""
-    if count == 0:
-        return float("nan"), float("nan")
-    p = successes / count
-    centre = (p + z * z / (2 * count)) / (1 + z * z / count)
-    half = z * math.sqrt(p * (1 - p) / count + z * z / (4 * count * count)) / (1 + z * z / count)
-    return centre - half, centre + half
 
 
 def stay_probabilities(trials: pd.DataFrame) -> pd.DataFrame:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pandas as pd
 
 from rllib_metarl.registry import get_task, make_agent_env
 from rllib_metarl.seeding import trial_seeds
+from rllib_metarl.stats import mean_interval
 
 MODULE_SUBDIR = Path("learner_group", "learner", "rl_module", "default_policy")
 
@@ -176,14 +176,13 @@ def summarize(trials: pd.DataFrame, task_name: str, env_config: dict[str, Any] |
     """Mean return with a 95% interval (normal approximation), next to the task's optimum and random figures."""
     task = get_task(task_name)
     kwargs = task.env_kwargs(env_config)
-    returns = trials["return"].to_numpy(dtype=float)
-    half_width = 1.96 * returns.std(ddof=1) / math.sqrt(len(returns)) if len(returns) > 1 else float("nan")
+    interval = mean_interval(trials["return"])
     summary: dict[str, Any] = {
         "task": task_name,
-        "trials": len(returns),
-        "mean_return": float(returns.mean()),
-        "ci95_low": float(returns.mean() - half_width),
-        "ci95_high": float(returns.mean() + half_width),
+        "trials": len(trials),
+        "mean_return": interval["mean"],
+        "ci95_low": interval["ci95_low"],
+        "ci95_high": interval["ci95_high"],
         "optimal_return": task.optimal_return(kwargs) if task.optimal_return else float("nan"),
         "random_return": task.random_return(kwargs) if task.random_return else float("nan"),
     }

@@ -7,6 +7,7 @@ from conftest import run_script
 
 from analysis import eleven_arm, generalization, harlow, regret, two_step
 from rllib_metarl.baselines.two_step import ModelBasedAgent, ModelFreeAgent, play_two_step
+from rllib_metarl.stats import wilson_interval
 
 
 def test_stay_probabilities_on_a_hand_made_trajectory():
@@ -28,7 +29,7 @@ def test_stay_probabilities_on_a_hand_made_trajectory():
 
 
 def test_wilson_interval_matches_the_textbook_value():
-    low, high = two_step.wilson_interval(8, 10)
+    low, high = wilson_interval(8, 10)
     assert low == pytest.approx(0.4902, abs=1e-4) and high == pytest.approx(0.9433, abs=1e-4)
 
 
