@@ -21,6 +21,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib import patheffects  # noqa: E402
 
 from analysis.load import experiment_checkpoint, find_experiments  # noqa: E402
 from rllib_metarl.cli import positive_int  # noqa: E402
@@ -29,6 +30,7 @@ from rllib_metarl.experiment import write_csv  # noqa: E402
 from rllib_metarl.registry import get_task  # noqa: E402
 from rllib_metarl.stats import mean_interval  # noqa: E402
 
+OUTLINE = [patheffects.withStroke(linewidth=2, foreground="black")]
 ORDER = ["easy", "medium", "hard", "uniform"]  # the paper's
 assert set(ORDER) == set(DEPENDENT_DIFFICULTIES)
 
@@ -106,9 +108,8 @@ def plot(frame: pd.DataFrame, output: Path) -> Path:
         axis.set_ylabel("trained on")
         axis.set_title(title)
         for (i, j), value in pd.DataFrame(matrix.to_numpy()).stack().items():
-            axis.text(
-                j, i, f"{value:.1f}", ha="center", va="center", color="white" if column == "mean_return" else "black"
-            )
+            # White with a dark outline: readable on every colour of the map.
+            axis.text(j, i, f"{value:.2f}", ha="center", va="center", color="white", path_effects=OUTLINE)
         figure.colorbar(image, ax=axis, shrink=0.8)
     figure.tight_layout()
     figure.savefig(output, dpi=120)

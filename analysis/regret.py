@@ -96,14 +96,15 @@ def _bayes_optimal(env: BernoulliBandit | DependentBandit) -> BayesOptimalPolicy
 
 def plot(frame: pd.DataFrame, title: str, output: Path) -> Path:
     figure, axis = plt.subplots(figsize=(7, 4.5))
+    finals = frame.groupby("method", sort=False)["mean_regret"].last()
     for method, part in frame.groupby("method", sort=False):
-        width = 2.5 if method == AGENT else 1.2
-        axis.plot(
-            part["pull"], part["mean_regret"], linewidth=width, label=method, color="black" if method == AGENT else None
-        )
+        style = {"linewidth": 2.5, "color": "black"} if method == AGENT else {"linewidth": 1.2}
+        axis.plot(part["pull"], part["mean_regret"], label=f"{method} ({finals[method]:.2f})", **style)
         axis.fill_between(part["pull"], part["ci95_low"], part["ci95_high"], alpha=0.15)
+    if len(finals) > 1 and "Random" in finals:  # random play's linear regret would squash every other curve
+        axis.set_ylim(0, 1.3 * finals.drop("Random").max())
     axis.set_xlabel("pull within the trial")
-    axis.set_ylabel("cumulative expected regret")
+    axis.set_ylabel("cumulative expected regret (legend: after the trial)")
     axis.set_title(title)
     axis.grid(alpha=0.3)
     axis.legend(fontsize="small", loc="upper left")
