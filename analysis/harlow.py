@@ -77,8 +77,8 @@ def plot(final: pd.DataFrame, training: pd.DataFrame, output: Path) -> Path:
     trial_columns = [c for c in training.columns if c.startswith("trial_")]
     best_seed = training.groupby("seed")[trial_columns[1:]].mean().mean(axis=1).idxmax()
     curve = training[training["seed"] == best_seed]
-    for fraction in (0.0, 0.5, 1.0):  # first, middle and last evaluation of the best seed
-        row = curve.iloc[min(int(fraction * len(curve)), len(curve) - 1)]
+    for position in sorted({0, min(1, len(curve) - 1), len(curve) - 1}):  # the first two and the last evaluation
+        row = curve.iloc[position]
         left.plot(range(1, len(trial_columns) + 1), row[trial_columns], marker="o", alpha=0.6,
                   label=f"iteration {int(row['training_iteration'])} (seed {best_seed})")  # fmt: skip
     errors = [final["correct"] - final["ci95_low"], final["ci95_high"] - final["correct"]]

@@ -63,6 +63,10 @@ def load_trial_history(trial_dir: Path) -> pd.DataFrame:
         f"held_out/{c.removeprefix(HELD_OUT_PREFIX)}" if c in held_out else c.removeprefix(META_PREFIX)
         for c in history.columns
     ]
+    if held_out:  # RLlib repeats the last evaluation's figures in the iterations between evaluations: blank them
+        interval = json.loads((trial_dir / "params.json").read_text()).get("evaluation_interval") or 1
+        between = history["training_iteration"] % interval != 0
+        history.loc[between, [c for c in history.columns if c.startswith("held_out/")]] = float("nan")
     return history
 
 
