@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from rllib_metarl.cli import key_value, non_negative_int, positive_float, positive_int
-from rllib_metarl.presets import RETURN_METRIC, Preset, get_preset
+from rllib_metarl.presets import ALGORITHMS, CORES, RETURN_METRIC, Preset, get_preset
 from rllib_metarl.registry import TASKS, get_task
 
 SCHEDULERS = ("asha", "pbt", "fifo")
@@ -73,7 +73,7 @@ def build_parser(
 ) -> argparse.ArgumentParser:
     task = get_task(task_name)
     parser = argparse.ArgumentParser(
-        description=f"Train PPO + LSTM on {task.name}: {task.description}.",
+        description=f"Train a meta-RL agent (PPO + LSTM by default) on {task.name}: {task.description}.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     if variants:
@@ -98,6 +98,9 @@ def build_parser(
                         help="any other task parameter, e.g. --env-arg num_arms=10 (repeatable)")  # fmt: skip
     parser.add_argument("-w", "--num-workers", type=non_negative_int, help="remote env runners per trial")
     parser.add_argument("--envs-per-worker", type=positive_int, help="env copies per env runner")
+    parser.add_argument("--algo", choices=ALGORITHMS, default="ppo",
+                        help="ppo, appo, impala (RLlib's), or a2c (rllib_metarl.a2c)")  # fmt: skip
+    parser.add_argument("--core", choices=CORES, default="lstm", help="memory core: lstm, gru, or causal attention")
     parser.add_argument("--lr", type=positive_float, help="learning rate (default: the preset's)")
     parser.add_argument("--num-samples", type=positive_int, help="Tune trials, seeded seed, seed+1, ...")
     parser.add_argument("--scheduler", choices=SCHEDULERS, default="asha", help="Tune trial scheduler")
@@ -149,6 +152,8 @@ def parse_experiment(
 
     preset = get_preset(
         task.name,
+        algo=args.algo,
+        core=args.core,
         lr=args.lr,
         num_workers=args.num_workers,
         envs_per_worker=args.envs_per_worker,
@@ -275,20 +280,21 @@ def _stop_criteria(preset: Preset) -> dict[str, float]:
 def make_tuner(experiment: Experiment) -> Any:
     """A Tuner for the experiment, restored from its folder when an earlier run of it was interrupted."""
     from ray import tune
-    from ray.rllib.algorithms.ppo import PPO
 
-    from rllib_metarl.presets import ppo_config
+    from rllib_metarl.presets import algorithm_class, algorithm_config
     from rllib_metarl.registry import register_rllib_envs
 
     register_rllib_envs()  # a restored trial rebuilds its env by name: this Ray session must know the names too
+    # The class, not a name such as "PPO": RLlib's string import of "PPO" pulls in DreamerV3 and its extra needs.
+    trainable = algorithm_class(experiment.preset.algo)
     if tune.Tuner.can_restore(experiment.path):
         print(f"Resuming experiment {experiment.path}")
-        return tune.Tuner.restore(str(experiment.path), trainable=PPO, resume_errored=True)
+        return tune.Tuner.restore(str(experiment.path), trainable=trainable, resume_errored=True)
     preset = experiment.preset
-    param_space = ppo_config(experiment.task, preset, experiment.env_config, experiment.seed).to_dict()
+    param_space = algorithm_config(experiment.task, preset, experiment.env_config, experiment.seed).to_dict()
     param_space["seed"] = tune.grid_search([experiment.seed + i for i in range(preset.num_samples)])
     return tune.Tuner(
-        PPO,  # the class, not "PPO": the string import pulls in DreamerV3 and its extra needs
+        trainable,
         param_space=param_space,
         tune_config=tune.TuneConfig(metric=RETURN_METRIC, mode="max", scheduler=_scheduler(experiment)),
         run_config=tune.RunConfig(

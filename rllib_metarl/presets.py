@@ -7,15 +7,21 @@ informative-arm strategy (~20) in about 100 s on one core; with the shared trunk
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from rllib_metarl.registry import get_task, register_rllib_envs
 
 if TYPE_CHECKING:
-    from ray.rllib.algorithms.ppo import PPOConfig
+    from ray.rllib.algorithms.algorithm import Algorithm
+    from ray.rllib.algorithms.algorithm_config import AlgorithmConfig
 
 RETURN_METRIC = "env_runners/episode_return_mean"
+# ppo: RLlib's PPO. a2c: synchronous advantage actor-critic (rllib_metarl.a2c). impala, appo: RLlib's asynchronous
+# actor-critic family that replaced A3C, learner in the trial's own process (a remote learner hangs on 2 cores).
+ALGORITHMS = ("ppo", "appo", "impala", "a2c")
+CORES = ("lstm", "gru", "attention")  # rllib_metarl.models
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,10 @@ class Preset:
     # trial's discounted return at gamma 0.99 is ~60): such tasks lift the clip.
     vf_clip_param: float = 10.0
     num_epochs: int = 6
+    algo: str = "ppo"
+    core: str = "lstm"  # memory core; its width is lstm_cell_size whatever the core
+    attention_layers: int = 2
+    attention_heads: int = 2
     lstm_cell_size: int = 48
     tokenizer_hiddens: tuple[int, ...] = (64,)  # MLP before the LSTM (RLlib's default is [256, 256])
     vf_share_layers: bool = False
@@ -103,66 +113,101 @@ PRESETS: dict[str, Preset] = {
 def get_preset(task_name: str, **overrides: Any) -> Preset:
     """The task's preset with ``overrides`` (None values ignored) applied."""
     get_task(task_name)  # a clear error for an unknown name
-    return replace(PRESETS[task_name], **{k: v for k, v in overrides.items() if v is not None})
+    preset = replace(PRESETS[task_name], **{k: v for k, v in overrides.items() if v is not None})
+    if preset.algo not in ALGORITHMS:
+        raise ValueError(f"unknown algorithm {preset.algo!r}; allowed: {', '.join(ALGORITHMS)}")
+    if preset.core not in CORES:
+        raise ValueError(f"unknown core {preset.core!r}; allowed: {', '.join(CORES)}")
+    return preset
 
 
-def ppo_config(task_name: str, preset: Preset, env_config: dict[str, Any], seed: int = 0) -> PPOConfig:
-    """PPO with an LSTM RLModule on the task's agent env (action-reward-timestep observations).
+def algorithm_class(algo: str) -> type[Algorithm]:
+    """The RLlib Algorithm class behind ``--algo`` (imported here: Ray is heavy and the auth mode comes first)."""
+    if algo == "ppo":
+        from ray.rllib.algorithms.ppo import PPO
+
+        return PPO
+    if algo == "a2c":
+        from rllib_metarl.a2c import A2C
+
+        return A2C
+    if algo == "impala":
+        from ray.rllib.algorithms.impala import IMPALA
+
+        return IMPALA
+    if algo == "appo":
+        from ray.rllib.algorithms.appo import APPO
+
+        return APPO
+    raise ValueError(f"unknown algorithm {algo!r}; allowed: {', '.join(ALGORITHMS)}")
+
+
+def algorithm_config(task_name: str, preset: Preset, env_config: dict[str, Any], seed: int = 0) -> AlgorithmConfig:
+    """The preset's algorithm with its memory-core RLModule on the task's agent env (action-reward-timestep input).
 
     The batch holds whole trials: every env copy plays ``trials_per_rollout`` complete trials per iteration, so
-    each iteration reports a return, and ``max_seq_len = trial_length + 1`` keeps a trial in one LSTM sequence
-    (PPO appends one masked step per episode).
+    each iteration reports a return, and ``max_seq_len = trial_length + 1`` keeps a trial in one sequence
+    (PPO appends one masked step per episode; the attention core's memory spans the same steps).
     """
     # Ray is imported here, not at the top: the runner settles Ray's auth mode before Ray's first import.
-    from ray.rllib.algorithms.ppo import PPOConfig
     from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
+    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
     from rllib_metarl.callbacks import MetaRLMetrics
+    from rllib_metarl.models import MetaRLCatalog
 
     register_rllib_envs()
     task = get_task(task_name)
     trial_length = task.make(**env_config).trial_length  # env steps per trial
     fragment = trial_length * preset.trials_per_rollout
     batch = max(preset.num_workers, 1) * preset.envs_per_worker * fragment
+    model_config = dataclasses.asdict(
+        DefaultModelConfig(
+            fcnet_hiddens=list(preset.tokenizer_hiddens),
+            use_lstm=True,  # "recurrent": the core below decides which
+            lstm_cell_size=preset.lstm_cell_size,
+            max_seq_len=trial_length + 1,
+            vf_share_layers=preset.vf_share_layers,
+        )
+    )
+    model_config.update(core=preset.core, attention_layers=preset.attention_layers,
+                        attention_heads=preset.attention_heads)  # fmt: skip
     config = (
-        PPOConfig()
+        algorithm_class(preset.algo)
+        .get_default_config()
         .environment(task.rllib_env, env_config=dict(env_config))
         .env_runners(
             num_env_runners=preset.num_workers,
             num_envs_per_env_runner=preset.envs_per_worker,
             rollout_fragment_length=fragment,
         )
-        .learners(num_learners=0)
+        .learners(num_learners=0)  # in the trial's process: a remote learner hangs IMPALA/APPO on 2 cores
         .training(
             lr=preset.lr,
             gamma=preset.gamma,
-            lambda_=preset.lambda_,
             entropy_coeff=preset.entropy_coeff,
             vf_loss_coeff=preset.vf_loss_coeff,
-            vf_clip_param=preset.vf_clip_param,
-            num_epochs=preset.num_epochs,
             train_batch_size_per_learner=batch,
-            # A minibatch shorter than one sequence reaches the learner without LSTM states.
-            minibatch_size=max(batch // preset.minibatches, trial_length + 1),
         )
-        .rl_module(
-            model_config=DefaultModelConfig(
-                fcnet_hiddens=list(preset.tokenizer_hiddens),
-                use_lstm=True,
-                lstm_cell_size=preset.lstm_cell_size,
-                max_seq_len=trial_length + 1,
-                vf_share_layers=preset.vf_share_layers,
-            )
-        )
+        .rl_module(rl_module_spec=RLModuleSpec(catalog_class=MetaRLCatalog), model_config=model_config)
         .callbacks(MetaRLMetrics)
         .debugging(seed=seed)
     )
+    if preset.algo in ("ppo", "a2c"):
+        config.training(lambda_=preset.lambda_)
+    if preset.algo == "ppo":
+        config.training(
+            vf_clip_param=preset.vf_clip_param,
+            num_epochs=preset.num_epochs,
+            # A minibatch shorter than one sequence reaches the learner without LSTM states.
+            minibatch_size=max(batch // preset.minibatches, trial_length + 1),
+        )
     if task.held_out_overrides:
         config.evaluation(
             evaluation_interval=preset.evaluation_every,
             evaluation_duration=preset.evaluation_trials,
             evaluation_duration_unit="episodes",
             evaluation_num_env_runners=0,  # the trial's own process: no extra CPU for Tune to reserve
-            evaluation_config=PPOConfig.overrides(env_config=task.held_out_config(env_config), explore=False),
+            evaluation_config=config.overrides(env_config=task.held_out_config(env_config), explore=False),
         )
     return config

@@ -24,6 +24,8 @@ ARMS = EnvOption(("-k", "--k", "--num-arms"), "num_arms", positive_int, "arms")
     [
         ("eleven_arm", ["--scheduler", "hyperband"], ["invalid choice: 'hyperband'", "asha", "pbt", "fifo"]),
         ("eleven_arm", ["-e", "twelve_arm"], ["invalid choice: 'twelve_arm'", "eleven_arm", "k_armed"]),
+        ("eleven_arm", ["--algo", "a3c"], ["invalid choice: 'a3c'", "ppo", "appo", "impala", "a2c"]),
+        ("eleven_arm", ["--core", "mamba"], ["invalid choice: 'mamba'", "lstm", "gru", "attention"]),
         ("eleven_arm", ["-n", "0"], "expected a positive integer, got '0'"),
         ("eleven_arm", ["--trial-length", "-3"], "expected a positive integer, got '-3'"),
         ("eleven_arm", ["--lr", "-0.1"], "expected a positive number, got '-0.1'"),
@@ -75,6 +77,7 @@ def test_good_input_builds_the_experiment(tmp_path):
     assert experiment.task == "dependent_hard"
     assert experiment.env_config == {"trial_length": 50, "meta": False, "task_seed": 0}
     assert experiment.preset.lr == 0.01
+    assert (experiment.preset.algo, experiment.preset.core) == ("ppo", "lstm")  # the defaults
     assert experiment.path.parent == tmp_path
 
 

@@ -14,7 +14,7 @@ from analysis.learning_curve import plot_learning_curve
 from analysis.load import load_experiment
 from analysis.tensorboard import load_scalars
 from rllib_metarl.evaluation import evaluate_checkpoint
-from rllib_metarl.presets import get_preset, ppo_config
+from rllib_metarl.presets import algorithm_config, get_preset
 from tests.conftest import run_script
 
 ELEVEN_ARM_RANDOM = 5 * (5 + 9 * 1.1 + 0.55) / 11  # 7.023
@@ -22,7 +22,7 @@ ELEVEN_ARM_RANDOM = 5 * (5 + 9 * 1.1 + 0.55) / 11  # 7.023
 
 def test_task_env_is_built_by_name_inside_a_remote_env_runner(local_ray):
     preset = get_preset("k_armed", num_workers=1, envs_per_worker=4, trials_per_rollout=1)
-    algo = ppo_config("k_armed", preset, {"num_arms": 3}, seed=3).build_algo()
+    algo = algorithm_config("k_armed", preset, {"num_arms": 3}, seed=3).build_algo()
     try:
         result = algo.train()
 
@@ -50,7 +50,7 @@ def test_task_env_is_built_by_name_inside_a_remote_env_runner(local_ray):
 
 def test_a_killed_env_runner_is_replaced_and_training_continues(local_ray):
     preset = get_preset("eleven_arm", num_workers=1, envs_per_worker=8, trials_per_rollout=1)
-    algo = ppo_config("eleven_arm", preset, {}, seed=0).build_algo()
+    algo = algorithm_config("eleven_arm", preset, {}, seed=0).build_algo()
     try:
 
         def runner_pids():
