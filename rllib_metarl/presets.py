@@ -1,4 +1,4 @@
-"""Training presets, one per task, and the PPO + LSTM config they build.
+"""Training presets, one per task, and the algorithm config they build (PPO + LSTM unless --algo/--core differ).
 
 The numbers come from runs on the project's 2-core machine (see README, "Presets"): for eleven-arm, a separate
 value network (``vf_share_layers=False``) and ``lr=3e-3`` took PPO from the "search the ten arms" plateau (~11) to the
@@ -161,6 +161,8 @@ def algorithm_config(task_name: str, preset: Preset, env_config: dict[str, Any],
     trial_length = task.make(**env_config).trial_length  # env steps per trial
     fragment = trial_length * preset.trials_per_rollout
     batch = max(preset.num_workers, 1) * preset.envs_per_worker * fragment
+    # A minibatch shorter than one sequence reaches the learner without its recurrent states.
+    minibatch = max(batch // preset.minibatches, trial_length + 1)
     model_config = dataclasses.asdict(
         DefaultModelConfig(
             fcnet_hiddens=list(preset.tokenizer_hiddens),
@@ -198,7 +200,7 @@ def algorithm_config(task_name: str, preset: Preset, env_config: dict[str, Any],
     # So both learn from minibatch-sized batches, and APPO replays each num_epochs times from its circular buffer,
     # which took it to the optimum in ~125 s. (IMPALA has no replay; 30x smaller batches did not help it either.)
     if preset.algo in ("appo", "impala"):
-        config.training(train_batch_size_per_learner=max(batch // preset.minibatches, trial_length + 1))
+        config.training(train_batch_size_per_learner=minibatch)
     if preset.algo == "appo":
         config.training(circular_buffer_iterations_per_batch=preset.num_epochs)
     if preset.algo in ("ppo", "a2c"):
@@ -207,8 +209,7 @@ def algorithm_config(task_name: str, preset: Preset, env_config: dict[str, Any],
         config.training(
             vf_clip_param=preset.vf_clip_param,
             num_epochs=preset.num_epochs,
-            # A minibatch shorter than one sequence reaches the learner without LSTM states.
-            minibatch_size=max(batch // preset.minibatches, trial_length + 1),
+            minibatch_size=minibatch,
         )
     if task.held_out_overrides:
         config.evaluation(
