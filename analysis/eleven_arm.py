@@ -15,14 +15,11 @@ import argparse
 import sys
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from analysis.load import load_experiment  # noqa: E402
-from rllib_metarl.experiment import EVAL_TRIALS_FILE, write_csv  # noqa: E402
+from analysis.figures import plt, save_figure
+from analysis.load import load_experiment
+from rllib_metarl.experiment import EVAL_TRIALS_FILE, write_csv
 
 RATES = {"informative_first": "informative arm first", "target_after_informative": "target after informative"}
 
@@ -65,10 +62,7 @@ def plot(history: pd.DataFrame, final: dict[str, float] | None, output: Path) ->
     axis.set_ylim(0.0, 1.05)
     axis.grid(alpha=0.3)
     axis.legend(fontsize="small", loc="lower right")
-    figure.tight_layout()
-    figure.savefig(output, dpi=120)
-    plt.close(figure)
-    return output
+    return save_figure(figure, output)
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:

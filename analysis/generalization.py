@@ -16,19 +16,16 @@ import argparse
 import sys
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+from matplotlib import patheffects
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib import patheffects  # noqa: E402
-
-from analysis.load import experiment_checkpoint, find_experiments  # noqa: E402
-from rllib_metarl.cli import positive_int  # noqa: E402
-from rllib_metarl.envs import DEPENDENT_DIFFICULTIES  # noqa: E402
-from rllib_metarl.experiment import write_csv  # noqa: E402
-from rllib_metarl.registry import get_task  # noqa: E402
-from rllib_metarl.stats import mean_interval  # noqa: E402
+from analysis.figures import plt, save_figure
+from analysis.load import experiment_checkpoint, find_experiments
+from rllib_metarl.cli import positive_int
+from rllib_metarl.envs import DEPENDENT_DIFFICULTIES
+from rllib_metarl.experiment import write_csv, write_text
+from rllib_metarl.registry import get_task
+from rllib_metarl.stats import mean_interval
 
 OUTLINE = [patheffects.withStroke(linewidth=2, foreground="black")]
 ORDER = ["easy", "medium", "hard", "uniform"]  # the paper's
@@ -111,10 +108,7 @@ def plot(frame: pd.DataFrame, output: Path) -> Path:
             # White with a dark outline: readable on every colour of the map.
             axis.text(j, i, f"{value:.2f}", ha="center", va="center", color="white", path_effects=OUTLINE)
         figure.colorbar(image, ax=axis, shrink=0.8)
-    figure.tight_layout()
-    figure.savefig(output, dpi=120)
-    plt.close(figure)
-    return output
+    return save_figure(figure, output)
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
@@ -134,21 +128,17 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     output_dir = Path(args.output_dir).expanduser()
     output_dir.mkdir(parents=True, exist_ok=True)
     write_csv(frame, output_dir / "generalization.csv")
+    optima = frame.groupby("tested_on")["bayes_optimal_return"].first()
     text = (
         f"Held-out mean return over {args.trials} trials, frozen weights, greedy (Bayes-optimal: "
-        + ", ".join(
-            f"{d} {get_task(f'dependent_{d}').optimal_return(get_task(f'dependent_{d}').env_kwargs()):.2f}"
-            for d in ORDER
-        )
+        + ", ".join(f"{d} {optima[d]:.2f}" for d in ORDER)
         + ")\n\n"
         + markdown(as_matrix(frame, "mean_return"))
         + "\n\nCumulative regret per 100-pull trial against the Bayes-optimal policy of the test task\n\n"
         + markdown(as_matrix(frame, "regret_vs_bayes_optimal"))
         + "\n"
     )
-    partial = output_dir / "generalization.md.partial"
-    partial.write_text(text)
-    partial.replace(output_dir / "generalization.md")
+    write_text(text, output_dir / "generalization.md")
     plot(frame, output_dir / "generalization.png")
     print("\n" + text)
     print(f"Written: {output_dir / 'generalization.csv'}, {output_dir / 'generalization.md'}, "

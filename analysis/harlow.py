@@ -17,16 +17,13 @@ import argparse
 import sys
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from analysis.load import experiment_checkpoint, load_experiment  # noqa: E402
-from rllib_metarl.cli import positive_int  # noqa: E402
-from rllib_metarl.experiment import write_csv  # noqa: E402
-from rllib_metarl.stats import wilson_interval  # noqa: E402
+from analysis.figures import plt, save_figure
+from analysis.load import experiment_checkpoint, load_experiment
+from rllib_metarl.cli import positive_int
+from rllib_metarl.experiment import write_csv
+from rllib_metarl.stats import wilson_interval
 
 
 def accuracy_by_trial(steps: pd.DataFrame) -> pd.DataFrame:
@@ -99,10 +96,7 @@ def plot(final: pd.DataFrame, training: pd.DataFrame, output: Path) -> Path:
     right.legend(fontsize="small", loc="lower right")
     for axis in (left, right):
         axis.grid(alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(output, dpi=120)
-    plt.close(figure)
-    return output
+    return save_figure(figure, output)
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:

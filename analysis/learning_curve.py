@@ -9,13 +9,9 @@ import argparse
 import sys
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only; no display needed
-import matplotlib.pyplot as plt  # noqa: E402
-
-from analysis.load import LoadedExperiment, load_experiment  # noqa: E402
-from rllib_metarl.registry import get_task  # noqa: E402
+from analysis.figures import plt, save_figure
+from analysis.load import LoadedExperiment, load_experiment
+from rllib_metarl.registry import get_task
 
 
 def reference_lines(experiment: LoadedExperiment) -> dict[str, float]:
@@ -57,10 +53,7 @@ def plot_learning_curve(path: str | Path, output: str | Path | None = None, metr
     axes.set_title(f"{experiment.task or 'experiment'}: {experiment.path.name}")
     axes.legend(loc="lower right", fontsize="small")
     axes.grid(alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(output, dpi=120)
-    plt.close(figure)
-    return output
+    return save_figure(figure, output)
 
 
 def main(argv: list[str] | None = None) -> int:

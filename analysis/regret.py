@@ -18,22 +18,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from analysis.load import experiment_checkpoint  # noqa: E402
-from rllib_metarl.baselines.bandits import BayesOptimalPolicy  # noqa: E402
-from rllib_metarl.baselines.play import baseline_regret  # noqa: E402
-from rllib_metarl.baselines.tuning import BANDIT_BASELINES, tune  # noqa: E402
-from rllib_metarl.cli import key_value, positive_int  # noqa: E402
-from rllib_metarl.envs import BernoulliBandit, DependentBandit  # noqa: E402
-from rllib_metarl.experiment import write_csv  # noqa: E402
-from rllib_metarl.registry import TASKS, get_task  # noqa: E402
-from rllib_metarl.stats import Z_95  # noqa: E402
+from analysis.figures import plt, save_figure
+from analysis.load import experiment_checkpoint
+from rllib_metarl.baselines.bandits import BayesOptimalPolicy
+from rllib_metarl.baselines.play import baseline_regret
+from rllib_metarl.baselines.tuning import BANDIT_BASELINES, tune
+from rllib_metarl.cli import key_value, positive_int
+from rllib_metarl.envs import BernoulliBandit, DependentBandit
+from rllib_metarl.experiment import write_csv
+from rllib_metarl.registry import TASKS, get_task
+from rllib_metarl.stats import Z_95
 
 AGENT = "trained agent"
 
@@ -108,10 +105,7 @@ def plot(frame: pd.DataFrame, title: str, output: Path) -> Path:
     axis.set_title(title)
     axis.grid(alpha=0.3)
     axis.legend(fontsize="small", loc="upper left")
-    figure.tight_layout()
-    figure.savefig(output, dpi=120)
-    plt.close(figure)
-    return output
+    return save_figure(figure, output)
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:

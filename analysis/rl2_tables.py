@@ -24,7 +24,7 @@ import pandas as pd
 from rllib_metarl.baselines.play import play_baseline
 from rllib_metarl.baselines.tuning import BANDIT_BASELINES, MDP_BASELINES, Baseline, tune
 from rllib_metarl.cli import positive_int
-from rllib_metarl.experiment import write_csv
+from rllib_metarl.experiment import write_csv, write_text
 from rllib_metarl.stats import mean_interval
 
 AGENT = "RL^2"
@@ -259,9 +259,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     for table, title in (("bandits", "Table 1: bandits"), ("mdps", "Table 2: tabular MDPs")):
         if body := markdown(frame, table):
             text += [f"\n### {title}\n", body]
-    partial = output_dir / "rl2_tables.md.partial"
-    partial.write_text("\n".join(text) + "\n")
-    partial.replace(output_dir / "rl2_tables.md")
+    write_text("\n".join(text) + "\n", output_dir / "rl2_tables.md")
     print("\n".join(text))
     print(f"\nWritten: {output_dir / 'rl2_tables.md'}, {output_dir / 'rl2_tables.csv'}")
     return frame

@@ -17,17 +17,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from analysis.load import experiment_checkpoint  # noqa: E402
-from rllib_metarl.baselines.two_step import ModelBasedAgent, ModelFreeAgent, play_two_step  # noqa: E402
-from rllib_metarl.cli import positive_int  # noqa: E402
-from rllib_metarl.experiment import write_csv  # noqa: E402
-from rllib_metarl.stats import wilson_interval  # noqa: E402
+from analysis.figures import plt, save_figure
+from analysis.load import experiment_checkpoint
+from rllib_metarl.baselines.two_step import ModelBasedAgent, ModelFreeAgent, play_two_step
+from rllib_metarl.cli import positive_int
+from rllib_metarl.experiment import write_csv
+from rllib_metarl.stats import wilson_interval
 
 # (rewarded, common) in the papers' order.
 CONDITIONS = [(True, True), (True, False), (False, True), (False, False)]
@@ -139,10 +136,7 @@ def plot(frame: pd.DataFrame, output: Path) -> Path:
         axis.grid(axis="y", alpha=0.3)
     axes[0][0].set_ylabel("P(repeat first-stage action)")
     axes[0][0].legend(loc="lower left", fontsize="small")
-    figure.tight_layout()
-    figure.savefig(output, dpi=120)
-    plt.close(figure)
-    return output
+    return save_figure(figure, output)
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:

@@ -357,6 +357,13 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
     partial.replace(path)
 
 
+def write_text(text: str, path: Path) -> None:
+    """Write atomically, as :func:`write_csv` does."""
+    partial = path.with_suffix(path.suffix + ".partial")
+    partial.write_text(text)
+    partial.replace(path)
+
+
 def run(experiment: Experiment) -> dict[str, Any]:
     """Train, evaluate the best checkpoint on held-out trials, write summary.csv; return the summary row."""
     from rllib_metarl.evaluation import evaluate_checkpoint, summarize
