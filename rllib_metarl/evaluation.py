@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rllib_metarl.registry import get_task, make_agent_env
+from rllib_metarl.envs.vector import copy_info
+from rllib_metarl.registry import get_task, make_agent_vector_env
 from rllib_metarl.seeding import trial_seeds
 from rllib_metarl.stats import mean_interval
 
@@ -105,41 +106,44 @@ def play_module(
     with torch.no_grad():
         for start in range(0, num_trials, batch_size):
             count = min(batch_size, num_trials - start)
-            envs = [make_agent_env(task_name, env_config) for _ in range(count)]
-            _check_compatible(module, envs[0])
+            envs = make_agent_vector_env(task_name, count, env_config)
+            _check_compatible(module, envs)
             seeds = all_seeds[start : start + count]
             torch.manual_seed(int(seeds[0]))
             trials += _play_batch(module, envs, seeds, explore, first_trial=start, steps=steps)
     return pd.DataFrame(trials), pd.DataFrame(steps or [])
 
 
-def _check_compatible(module: Any, env: Any) -> None:
+def _check_compatible(module: Any, envs: Any) -> None:
     obs_space, act_space = module.observation_space, module.action_space
-    if obs_space is not None and obs_space.shape != env.observation_space.shape:
+    env_obs_space, env_act_space = envs.single_observation_space, envs.single_action_space
+    if obs_space is not None and obs_space.shape != env_obs_space.shape:
         raise ValueError(
-            f"the agent takes observations of shape {obs_space.shape}, the task gives {env.observation_space.shape}: "
+            f"the agent takes observations of shape {obs_space.shape}, the task gives {env_obs_space.shape}: "
             "evaluate on a task with the same number of actions and the same reward encoding"
         )
-    if act_space is not None and act_space.n != env.action_space.n:
-        raise ValueError(f"the agent has {act_space.n} actions, the task has {env.action_space.n}")
+    if act_space is not None and act_space.n != env_act_space.n:
+        raise ValueError(f"the agent has {act_space.n} actions, the task has {env_act_space.n}")
 
 
 def _play_batch(
-    module: Any, envs: list, seeds: np.ndarray, explore: bool, first_trial: int, steps: list[dict[str, Any]] | None
+    module: Any, envs: Any, seeds: np.ndarray, explore: bool, first_trial: int, steps: list[dict[str, Any]] | None
 ) -> list[dict[str, Any]]:
+    """One trial in each copy of the vector env ``envs``, copy i reset with ``seeds[i]``."""
     import torch
     import tree  # dm-tree, an RLlib dependency
     from ray.rllib.core.columns import Columns
 
-    observations = np.stack([env.reset(seed=int(s))[0] for env, s in zip(envs, seeds, strict=True)])
+    count = envs.num_envs
+    observations, _ = envs.reset(seed=[int(s) for s in seeds])
     # The initial state is nested when actor and critic have their own LSTMs; give every leaf a batch axis.
     state = tree.map_structure(
-        lambda s: torch.as_tensor(s).unsqueeze(0).repeat(len(envs), *([1] * np.ndim(s))), module.get_initial_state()
+        lambda s: torch.as_tensor(s).unsqueeze(0).repeat(count, *([1] * np.ndim(s))), module.get_initial_state()
     )
-    returns = np.zeros(len(envs))
-    lengths = np.zeros(len(envs), dtype=int)
-    final_infos: list[dict] = [{} for _ in envs]
-    active = np.ones(len(envs), dtype=bool)
+    returns = np.zeros(count)
+    lengths = np.zeros(count, dtype=int)
+    final_infos: list[dict] = [{} for _ in range(count)]
+    active = np.ones(count, dtype=bool)
     while active.any():
         batch = {Columns.OBS: torch.as_tensor(observations).unsqueeze(1), Columns.STATE_IN: state}
         out = module.forward_inference(batch)
@@ -149,26 +153,26 @@ def _play_batch(
         else:
             actions = logits.argmax(-1).numpy()
         state = out[Columns.STATE_OUT]
-        for i in np.flatnonzero(active):
-            observation, reward, terminated, truncated, info = envs[i].step(int(actions[i]))
-            observations[i] = observation
+        observations, rewards, terminated, truncated, infos = envs.step(actions)
+        for i in np.flatnonzero(active):  # a copy that ended is restarted by the vector env: ignore it from then on
             if steps is not None:
+                info = copy_info(infos, i)
                 scalars = {k: v for k, v in info.items() if isinstance(v, (bool, int, float, np.number, np.bool_))}
                 steps.append({"trial": first_trial + i, "step": int(lengths[i]), "action": int(actions[i]),
-                              "reward": float(reward), **scalars})  # fmt: skip
-            returns[i] += reward
-            lengths[i] += 1
-            if terminated or truncated:
-                active[i] = False
-                final_infos[i] = info
+                              "reward": float(rewards[i]), **scalars})  # fmt: skip
+        returns[active] += rewards[active]
+        lengths[active] += 1
+        for i in np.flatnonzero(active & (terminated | truncated)):
+            final_infos[i] = copy_info(infos, i)
+        active &= ~(terminated | truncated)
     return [
         {
             "trial": first_trial + i,
             "return": returns[i],
             "length": int(lengths[i]),
-            **final_infos[i].get("episode_metrics", {}),
+            **{k: float(v) for k, v in final_infos[i].get("episode_metrics", {}).items()},
         }
-        for i in range(len(envs))
+        for i in range(count)
     ]
 
 

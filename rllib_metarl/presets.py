@@ -3,6 +3,13 @@
 The numbers come from runs on the project's 2-core machine (see README, "Presets"): for eleven-arm, a separate
 value network (``vf_share_layers=False``) and ``lr=3e-3`` took PPO from the "search the ten arms" plateau (~11) to the
 informative-arm strategy (~20) in about 100 s on one core; with the shared trunk it stayed near 11.
+
+Sampling goes through :class:`rllib_metarl.sampling.TrialEnvRunner` and the task's native vector env. Measured with
+``python benchmarks/throughput.py`` (eleven-arm preset, one torch thread, as in a 1-CPU Tune trial), sampling runs
+at 1,300 / 13,900 / 28,000 / 39,300 env steps/s for 1 / 16 / 64 / 256 env copies, and a whole PPO iteration at
+200 / 1,700 / 4,100 / 6,000: the learner's update, not sampling, sets the pace from 64 copies on. 64 copies is the
+smallest number above the 25,000 steps/s target, and it keeps 5 x 6 = 30 gradient steps per 1,280 sampled steps,
+which took eleven-arm to the optimum in 11 to 26 s of training (``python benchmarks/time_to_optimal.py``).
 """
 
 from __future__ import annotations
@@ -62,7 +69,8 @@ class Preset:
 
 
 PRESETS: dict[str, Preset] = {
-    "eleven_arm": Preset(lr=3e-3, gamma=0.9, trials_per_rollout=4, stop_time_s=150.0, stop_return=20.45),
+    # 60 s: about three times the median time to the optimum (20.6 s, benchmarks/time_to_optimal.py).
+    "eleven_arm": Preset(lr=3e-3, gamma=0.9, trials_per_rollout=4, stop_time_s=60.0, stop_return=20.45),
     "two_armed_independent": Preset(
         lr=1e-3, envs_per_worker=16, trials_per_rollout=1, minibatches=4, stop_time_s=360.0
     ),
@@ -155,6 +163,7 @@ def algorithm_config(task_name: str, preset: Preset, env_config: dict[str, Any],
 
     from rllib_metarl.callbacks import MetaRLMetrics
     from rllib_metarl.models import MetaRLCatalog
+    from rllib_metarl.sampling import TrialEnvRunner
 
     register_rllib_envs()
     task = get_task(task_name)
@@ -179,6 +188,7 @@ def algorithm_config(task_name: str, preset: Preset, env_config: dict[str, Any],
         .get_default_config()
         .environment(task.rllib_env, env_config=dict(env_config))
         .env_runners(
+            env_runner_cls=TrialEnvRunner,
             num_env_runners=preset.num_workers,
             num_envs_per_env_runner=preset.envs_per_worker,
             rollout_fragment_length=fragment,

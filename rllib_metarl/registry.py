@@ -25,7 +25,8 @@ from rllib_metarl.envs import (
     TabularMDP,
     TwoStepTask,
 )
-from rllib_metarl.wrappers import ActionRewardTimestepWrapper
+from rllib_metarl.envs.vector import MetaVectorEnv, VectorMetaBandit, VectorTabularMDP, salted_seed
+from rllib_metarl.wrappers import ActionRewardTimestepWrapper, VectorActionRewardTimestepWrapper
 
 GYM_NAMESPACE = "rllib_metarl"
 # Keys of an RLlib env_config that configure the wrapper rather than the env.
@@ -52,6 +53,8 @@ class Task:
     include_done: bool = False  # multi-episode trials: the agent sees the inner-episode boundaries
     # What held-out evaluation changes (Harlow: objects from the pool never trained on); applied by held_out_config.
     held_out_overrides: dict[str, Any] = field(default_factory=dict)
+    # The native vector env (rllib_metarl.envs.vector), where there is one; else copies run in a SyncVectorEnv.
+    vector_class: type[MetaVectorEnv] | None = None
 
     @property
     def gym_id(self) -> str:
@@ -136,6 +139,7 @@ TASKS: dict[str, Task] = {
             _eleven_optimal,
             _eleven_random,
             reward_encoding="one_hot",
+            vector_class=VectorMetaBandit,
         ),
         Task(
             "two_armed_independent",
@@ -145,6 +149,7 @@ TASKS: dict[str, Task] = {
             {"num_arms": 2, "trial_length": 100, "meta": True},
             _independent_optimal,
             _bernoulli_random,
+            vector_class=VectorMetaBandit,
         ),
         *[
             Task(
@@ -155,6 +160,7 @@ TASKS: dict[str, Task] = {
                 {"difficulty": difficulty, "trial_length": 100, "meta": True},
                 _dependent_optimal,
                 _bernoulli_random,
+                vector_class=VectorMetaBandit,
             )
             for difficulty, choices in [
                 ("uniform", None),
@@ -171,6 +177,7 @@ TASKS: dict[str, Task] = {
             {"num_arms": 5, "trial_length": 10, "meta": True},
             _independent_optimal,
             _bernoulli_random,
+            vector_class=VectorMetaBandit,
         ),
         Task(
             "tabular_mdp",
@@ -182,6 +189,7 @@ TASKS: dict[str, Task] = {
             trial_size_parameter="num_episodes",
             trial_size_unit="inner episodes",
             include_done=True,
+            vector_class=VectorTabularMDP,
         ),
         Task(
             "restless",
@@ -190,6 +198,7 @@ TASKS: dict[str, Task] = {
             "2 arms paying p and 1 - p that swap at a per-pull hazard, stable or volatile (Wang et al. 2016 exp. 4)",
             {"trial_length": 100, "regime": "mixed", "meta": True},
             random_return=_bernoulli_random,
+            vector_class=VectorMetaBandit,
         ),
         Task(
             "two_step",
@@ -240,6 +249,38 @@ def make_agent_env(task_name: str, env_config: dict[str, Any] | None = None, see
     return SaltedSeed(env, seed_salt) if seed_salt else env
 
 
+def make_agent_vector_env(
+    task_name: str, num_envs: int, env_config: dict[str, Any] | None = None, seed_salt: int = 0
+) -> gym.vector.VectorEnv:
+    """``num_envs`` copies of :func:`make_agent_env`'s env as one vector env (autoreset ``NEXT_STEP``).
+
+    Bandit and MDP tasks get their native vector env (all copies stepped in one numpy operation); the others a
+    ``SyncVectorEnv``. Either way copy i reset with seed s behaves as ``make_agent_env(...).reset(seed=s + i)``.
+    """
+    task = get_task(task_name)
+    config = dict(env_config or {})
+    if task.vector_class is None:
+        return gym.vector.SyncVectorEnv(
+            [lambda: make_agent_env(task_name, config, seed_salt) for _ in range(num_envs)],
+            autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP,
+        )
+    reward_encoding = config.pop("reward_encoding", task.reward_encoding)
+    return VectorActionRewardTimestepWrapper(
+        task.vector_class(task.make(**config), num_envs, seed_salt=seed_salt),
+        reward_encoding=reward_encoding,
+        include_done=task.include_done,
+    )
+
+
+def task_of_rllib_env(rllib_env: str) -> Task:
+    """The task registered under the RLlib env name ``rllib_env`` (``rllib_metarl/<task>``)."""
+    prefix = f"{GYM_NAMESPACE}/"
+    if not isinstance(rllib_env, str) or not rllib_env.startswith(prefix):
+        known = [task.rllib_env for task in TASKS.values()]
+        raise ValueError(f"{rllib_env!r} is not an rllib_metarl env name; known: {known}")
+    return get_task(rllib_env[len(prefix) :])
+
+
 class SaltedSeed(gym.Wrapper):
     """Maps every reset seed s to a seed derived from (s, salt), so that differently salted copies never collide."""
 
@@ -249,7 +290,7 @@ class SaltedSeed(gym.Wrapper):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         if seed is not None:
-            seed = int(np.random.SeedSequence([seed, self.salt]).generate_state(1)[0])
+            seed = salted_seed(seed, self.salt)
         return self.env.reset(seed=seed, options=options)
 
 

@@ -110,24 +110,100 @@ class ActionRewardTimestepWrapper(gym.ObservationWrapper, gym.utils.RecordConstr
         return self.observation(observation), reward, terminated, truncated, info
 
     def observation(self, observation: Any) -> np.ndarray:
-        action = np.zeros(self.num_actions, dtype=np.float32)
-        if self._prev_action is not None:
-            action[self._prev_action] = 1.0
-        parts = [np.asarray(observation, dtype=np.float32).reshape(-1), action, self._encode_reward()]
-        if self.include_done:
-            parts.append(np.array([float(self._prev_done)], dtype=np.float32))
-        parts.append(np.array([self._t / self.trial_length], dtype=np.float32))
-        return np.concatenate(parts)
+        return self.encode(
+            np.asarray(observation, dtype=np.float32).reshape(1, -1),
+            prev_actions=np.array([-1 if self._prev_action is None else self._prev_action]),
+            prev_rewards=np.array([self._prev_reward]),
+            prev_dones=np.array([self._prev_done]),
+            timesteps=np.array([self._t]),
+        )[0]
 
-    def _encode_reward(self) -> np.ndarray:
+    def encode(
+        self,
+        observations: np.ndarray,
+        prev_actions: np.ndarray,
+        prev_rewards: np.ndarray,
+        prev_dones: np.ndarray,
+        timesteps: np.ndarray,
+    ) -> np.ndarray:
+        """The agent's observations of N copies at once (rows); ``prev_actions`` -1 marks a trial's first step.
+
+        The single wrapper and :class:`VectorActionRewardTimestepWrapper` both encode with this method.
+        """
+        started = prev_actions >= 0
+        rows = np.arange(len(prev_actions))
+        actions = np.zeros((len(prev_actions), self.num_actions), dtype=np.float32)
+        actions[rows[started], prev_actions[started]] = 1.0
+        parts = [observations.reshape(len(prev_actions), -1).astype(np.float32), actions,
+                 self._encode_rewards(prev_rewards, started)]  # fmt: skip
+        if self.include_done:
+            parts.append(prev_dones.astype(np.float32)[:, None])
+        parts.append((timesteps / self.trial_length).astype(np.float32)[:, None])
+        return np.concatenate(parts, axis=1)
+
+    def _encode_rewards(self, rewards: np.ndarray, started: np.ndarray) -> np.ndarray:
         if self.reward_values is None:
-            return np.array([self._prev_reward], dtype=np.float32)
-        encoded = np.zeros(len(self.reward_values), dtype=np.float32)
-        if self._prev_action is not None:
-            matches = np.flatnonzero(np.isclose(self.reward_values, self._prev_reward))
-            if len(matches) == 0:
-                raise ValueError(
-                    f"reward {self._prev_reward!r} is not one of reward_values {self.reward_values.tolist()}"
-                )
-            encoded[matches[0]] = 1.0
+            return rewards.astype(np.float32)[:, None]
+        matches = np.isclose(rewards[:, None], self.reward_values[None, :]) & started[:, None]
+        unknown = started & ~matches.any(axis=1)
+        if unknown.any():
+            raise ValueError(
+                f"reward {float(rewards[unknown][0])!r} is not one of reward_values {self.reward_values.tolist()}"
+            )
+        encoded = np.zeros(matches.shape, dtype=np.float32)
+        encoded[np.flatnonzero(started), matches[started].argmax(axis=1)] = 1.0  # the first matching slot
         return encoded
+
+
+class VectorActionRewardTimestepWrapper(gym.vector.VectorWrapper):
+    """:class:`ActionRewardTimestepWrapper` for a native vector env (:mod:`rllib_metarl.envs.vector`), all copies
+    encoded at once. A copy that the env autoresets on this step starts its trial afresh (zeros, ``t = 0``).
+
+    Args:
+        env: a :class:`rllib_metarl.envs.vector.MetaVectorEnv`.
+        reward_encoding, include_done: as for :class:`ActionRewardTimestepWrapper`.
+    """
+
+    def __init__(self, env: gym.vector.VectorEnv, reward_encoding: str = "scalar", include_done: bool = False):
+        super().__init__(env)
+        # The single wrapper validates the arguments, defines the observation space and encodes.
+        self.encoder = ActionRewardTimestepWrapper(
+            env.single_env, reward_encoding=reward_encoding, include_done=include_done
+        )
+        self.single_observation_space = self.encoder.observation_space
+        self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, env.num_envs)
+        self.trial_length = env.trial_length
+        self._prev_actions = np.full(env.num_envs, -1)
+        self._prev_rewards = np.zeros(env.num_envs)
+        self._prev_dones = np.zeros(env.num_envs, dtype=bool)
+        self._timesteps = np.zeros(env.num_envs, dtype=np.int64)
+        self._autoreset = np.zeros(env.num_envs, dtype=bool)
+
+    def reset(self, *, seed: Any = None, options: dict | None = None):
+        observations, infos = self.env.reset(seed=seed, options=options)
+        self._start(np.ones(self.num_envs, dtype=bool))
+        self._autoreset[:] = False
+        return self._encode(observations), infos
+
+    def step(self, actions: Any):
+        observations, rewards, terminated, truncated, infos = self.env.step(actions)
+        stepped = ~self._autoreset
+        self._prev_actions[stepped] = np.asarray(actions).reshape(self.num_envs)[stepped]
+        self._prev_rewards[stepped] = rewards[stepped]
+        if "inner_episode_done" in infos:
+            self._prev_dones[stepped] = infos["inner_episode_done"][stepped]
+        self._timesteps[stepped] += 1
+        self._start(self._autoreset)
+        self._autoreset = terminated | truncated
+        return self._encode(observations), rewards, terminated, truncated, infos
+
+    def _start(self, copies: np.ndarray) -> None:
+        self._prev_actions[copies] = -1
+        self._prev_rewards[copies] = 0.0
+        self._prev_dones[copies] = False
+        self._timesteps[copies] = 0
+
+    def _encode(self, observations: np.ndarray) -> np.ndarray:
+        return self.encoder.encode(
+            observations, self._prev_actions, self._prev_rewards, self._prev_dones, self._timesteps
+        )

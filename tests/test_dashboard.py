@@ -40,10 +40,10 @@ def test_dashboard_shows_the_runs_env_runners_and_job(tmp_path):
             actors = get_json(f"{url}/api/v0/actors?limit=200")["data"]["result"]["result"]
             actor_classes = {a["class_name"] for a in actors if a["state"] == "ALIVE"}
             jobs = [j for j in get_json(f"{url}/api/jobs/") if j["status"] == "RUNNING"]
-            if "SingleAgentEnvRunner" in actor_classes and jobs:
+            if "TrialEnvRunner" in actor_classes and jobs:
                 break
         assert url, "no dashboard URL printed:\n" + "".join(lines)[-3000:]
-        assert "SingleAgentEnvRunner" in actor_classes, actor_classes
+        assert "TrialEnvRunner" in actor_classes, actor_classes
         assert "PPO" in actor_classes  # the Tune trial
         assert any(job["type"] == "DRIVER" for job in jobs)
         assert run.wait(timeout=300) == 0, "".join(lines)[-3000:]

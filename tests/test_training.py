@@ -27,18 +27,18 @@ def test_task_env_is_built_by_name_inside_a_remote_env_runner(local_ray):
         result = algo.train()
 
         def describe(runner):
-            envs = [env.unwrapped for env in runner.env.unwrapped.envs]
+            env = runner.env.unwrapped  # the native vector env: one row per copy
             return (
                 runner.worker_index,
-                [type(env).__name__ for env in envs],
-                [tuple(env.expected_rewards) for env in envs],
+                [type(env).__name__, type(env.single_env).__name__, env.num_envs, env.seed_salt],
+                [tuple(row) for row in env.expected_rewards],
             )
 
         [(worker_index, names, tasks)] = algo.env_runner_group.foreach_env_runner(describe, local_env_runner=False)
     finally:
         algo.stop()
     assert worker_index == 1
-    assert names == ["BernoulliBandit"] * 4
+    assert names == ["VectorMetaBandit", "BernoulliBandit", 4, 1]  # salted by the runner's index
     assert all(len(task) == 3 for task in tasks)
     assert len(set(tasks)) == 4  # every copy plays its own tasks
     runners = result["env_runners"]

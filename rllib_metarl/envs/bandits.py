@@ -3,6 +3,10 @@
 One trial (one RLlib episode) = one task drawn from the task distribution, then ``trial_length`` pulls in it.
 The bandits have no observation of their own: the agent sees only its previous action, reward and the timestep,
 added by :class:`rllib_metarl.wrappers.ActionRewardTimestepWrapper`.
+
+Every random number of a trial is drawn at reset (the task, then the trial's noise), so a step is a deterministic
+function of the action. That lets :class:`rllib_metarl.envs.vector.VectorMetaBandit` step many copies in one numpy
+operation with exactly the numbers each single copy would draw.
 """
 
 from __future__ import annotations
@@ -34,7 +38,8 @@ class MetaBanditEnv(gym.Env):
     """Common mechanics of every bandit meta-task: task draws, the trial clock, and diagnostics.
 
     Subclasses implement :meth:`_draw_task` (the expected reward of every arm, plus task details) and may override
-    :meth:`_reward` (default: Bernoulli with the arm's expected reward).
+    :meth:`_draw_noise` (default: one uniform per pull) and :meth:`_reward` (default: Bernoulli with the arm's
+    expected reward, from that uniform).
 
     ``meta=True`` draws a new task at every reset. ``meta=False`` keeps one task; ``task_seed`` then fixes which one,
     the same in every env copy (rewards still come from each copy's own generator).
@@ -63,8 +68,12 @@ class MetaBanditEnv(gym.Env):
         """Draw a task with ``rng``; return the expected reward of every arm."""
         raise NotImplementedError
 
+    def _draw_noise(self, rng: np.random.Generator) -> np.ndarray:
+        """The trial's random numbers, one row per pull (drawn at reset, after the task)."""
+        return rng.random((self.trial_length, 1))
+
     def _reward(self, arm: int) -> float:
-        return float(self.np_random.random() < self.expected_rewards[arm])
+        return float(self._noise[self._t, 0] < self.expected_rewards[arm])
 
     def _trial_metrics(self) -> dict[str, float]:
         """Per-trial figures logged at the end of a trial; subclasses add their own."""
@@ -81,6 +90,7 @@ class MetaBanditEnv(gym.Env):
         if self.meta or self.expected_rewards is None or (seed is not None and self.task_seed is None):
             rng = self.np_random if self.task_seed is None else np.random.default_rng(self.task_seed)
             self.expected_rewards = np.asarray(self._draw_task(rng), dtype=np.float64)
+        self._noise = self._draw_noise(self.np_random)
         self._t = 0
         self._regret = 0.0
         self._optimal_pulls = 0
@@ -204,6 +214,9 @@ class ElevenArmedBandit(MetaBanditEnv):
         rewards[self.INFORMATIVE_ARM] = round(0.1 * (self.target + 1), 1)
         return rewards
 
+    def _draw_noise(self, rng: np.random.Generator) -> np.ndarray:
+        return np.zeros((self.trial_length, 0))  # deterministic rewards: nothing to draw
+
     def _reward(self, arm: int) -> float:
         return float(self.expected_rewards[arm])
 
@@ -271,17 +284,23 @@ class RestlessBandit(MetaBanditEnv):
 
     def _draw_task(self, rng: np.random.Generator) -> np.ndarray:
         self.volatile = bool(rng.random() < 0.5) if self.regime == "mixed" else self.regime == "volatile"
-        self._switches = 0
         return (
             np.array([self.p_high, 1 - self.p_high]) if rng.random() < 0.5 else np.array([1 - self.p_high, self.p_high])
         )
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        self._switches = 0  # per trial, also when a fixed task carries over
+        return super().reset(seed=seed, options=options)
 
     @property
     def hazard(self) -> float:
         return self.hazards["volatile" if self.volatile else "stable"]
 
+    def _draw_noise(self, rng: np.random.Generator) -> np.ndarray:
+        return rng.random((self.trial_length, 2))  # per pull: the reward's uniform, then the swap's
+
     def _after_pull(self, arm: int) -> None:
-        if self.np_random.random() < self.hazard:
+        if self._noise[self._t - 1, 1] < self.hazard:
             self.expected_rewards = self.expected_rewards[::-1].copy()
             self._switches += 1
 

@@ -2,7 +2,9 @@
 
 One trial = one MDP drawn from the prior, then ``num_episodes`` inner episodes of ``episode_length`` steps in it, each
 starting in state 0. The agent keeps its memory across the inner episodes of a trial; the wrapper's done flag tells it
-where they end.
+where they end. Every random number of a trial is drawn at reset (the MDP, then every step's reward noise and
+transition uniform), so that :class:`rllib_metarl.envs.vector.VectorTabularMDP` can step many copies at once with
+exactly the numbers each single copy draws.
 """
 
 from __future__ import annotations
@@ -77,10 +79,17 @@ class TabularMDP(gym.Env):
         q_values = optimal_q_values(self.transitions, self.mean_rewards, self.episode_length)
         self.oracle_return = float(self.num_episodes * q_values[0, 0].max())
 
+    def draw_noise(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """A trial's N(0, 1) reward noise and transition uniforms, one of each per step, drawn in the order the steps
+        use them (a reward's, then a transition's): the same numbers as drawing them step by step."""
+        draws = np.array([(rng.standard_normal(), rng.random()) for _ in range(self.trial_length)])
+        return draws[:, 0], draws[:, 1]
+
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         if self.meta or self.transitions is None or (seed is not None and self.task_seed is None):
             self.draw_task(self.np_random if self.task_seed is None else np.random.default_rng(self.task_seed))
+        self.reward_noise, self.transition_uniforms = self.draw_noise(self.np_random)
         self.state = 0
         self._t = 0
         self._return = 0.0
@@ -92,9 +101,9 @@ class TabularMDP(gym.Env):
         a = int(action)
         if not 0 <= a < self.num_actions:
             raise ValueError(f"action must be in [0, {self.num_actions - 1}], got {action!r}")
-        rng = self.np_random
-        reward = float(rng.normal(self.mean_rewards[self.state, a], 1.0))
-        next_state = int(np.searchsorted(self._cumulative[self.state, a], rng.random(), side="right"))
+        reward = float(self.mean_rewards[self.state, a] + self.reward_noise[self._t])
+        uniform = self.transition_uniforms[self._t]
+        next_state = int(np.searchsorted(self._cumulative[self.state, a], uniform, side="right"))
         self._t += 1
         self._return += reward
         inner_episode_done = self._t % self.episode_length == 0

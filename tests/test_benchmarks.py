@@ -1,0 +1,94 @@
+"""The performance benchmarks in their smoke modes (seconds each), and their summaries on known records."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))  # the scripts import their sibling common.py
+
+import throughput  # noqa: E402
+import time_to_optimal  # noqa: E402
+
+
+def run_benchmark(script: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT)  # fmt: skip
+
+
+def records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_throughput_smoke_measures_every_stage_and_our_sampler_beats_rllibs(tmp_path):
+    output = tmp_path / "throughput.jsonl"
+    result = run_benchmark("throughput.py", "--smoke", "--output", str(output))
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    rows = records(output)
+    assert {(r["num_envs"], r["stage"]) for r in rows} == {
+        (n, stage) for n in (1, 16) for stage in throughput.STAGES
+    }
+    assert all(r["steps_per_s"] > 0 and r["machine"]["cpus"] >= 1 and r["task"] == "eleven_arm" for r in rows)
+    rate = {(r["num_envs"], r["stage"]): r["steps_per_s"] for r in rows}
+    # Measured 13,400 against 4,100 env steps/s at 16 copies: a generous margin for a loaded machine.
+    assert rate[(16, "sampling")] > 1.5 * rate[(16, "sampling_rllib")]
+    assert rate[(16, "env")] > rate[(16, "env_sync")]  # the native vector env
+    assert "efficiency" in result.stdout
+
+
+def test_throughput_rejects_bad_arguments_before_measuring():
+    result = run_benchmark("throughput.py", "--task", "no_such_task", timeout=60)
+    assert result.returncode != 0 and "unknown task 'no_such_task'" in result.stderr
+    result = run_benchmark("throughput.py", "--envs", "0", timeout=60)
+    assert result.returncode == 2 and "--envs must be positive integers, got [0]" in result.stderr
+
+
+def test_time_to_optimal_smoke_trains_and_evaluates(tmp_path):
+    output = tmp_path / "time_to_optimal.jsonl"
+    result = run_benchmark("time_to_optimal.py", "--smoke", "--tasks", "dependent_uniform", "--settings", "ours",
+                           "--output", str(output))  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    run, summary = records(output)
+    assert run["setting"] == "ours" and run["iterations"] >= 1 and run["env_steps"] > 0
+    assert run["threshold"] == pytest.approx(0.99 * run["optimum"], abs=1e-3)
+    assert run["reached"] == (run["held_out"] >= run["threshold"])
+    assert summary["benchmark"] == "time_to_optimal_summary" and summary["task"] == "dependent_uniform"
+
+
+def test_rllib_default_setting_is_ppo_as_shipped():
+    config = time_to_optimal.build_config("eleven_arm", "rllib_default", seed=0)
+    assert (config.lr, config.train_batch_size_per_learner, config.minibatch_size) == (5e-5, 4000, 128)
+    assert config.num_envs_per_env_runner == 16 and config.num_env_runners == 0
+    assert config.model_config["use_lstm"] and config.model_config["lstm_cell_size"] == 256
+    assert config.env_runner_cls is None  # RLlib's own SingleAgentEnvRunner
+    ours = time_to_optimal.build_config("eleven_arm", "ours", seed=0)
+    assert ours.env_runner_cls.__name__ == "TrialEnvRunner"
+
+
+def test_summary_takes_medians_and_marks_a_capped_ratio_as_a_lower_bound():
+    runs = [
+        {"task": "eleven_arm", "setting": "ours", "time_s": t, "reached": True} for t in (20.0, 30.0, 25.0)
+    ] + [
+        {"task": "eleven_arm", "setting": "rllib_default", "time_s": t, "reached": r}
+        for t, r in ((180.0, False), (150.0, True), (170.0, True))
+    ]
+    [row] = time_to_optimal.summarize(runs)
+    assert row["ours_median_s"] == 25.0 and row["rllib_default_median_s"] == 170.0
+    assert row["ratio"] == pytest.approx(6.8) and row["ratio_is_lower_bound"]
+    assert row["rllib_default_reached"] == "2/3"
+
+
+def test_memory_smoke_reports_the_peak_of_the_main_jobs_process_tree(tmp_path):
+    output = tmp_path / "memory.jsonl"
+    result = run_benchmark("memory.py", "--smoke", "--output", str(output), timeout=400)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    [record] = records(output)
+    # The driver alone holds a few hundred MB (torch, Ray); Ray's own processes come on top.
+    assert record["processes_at_peak"] >= 3
+    assert 200 < record["peak_rss_largest_process_mb"] <= record["peak_rss_total_mb"] < 24_000
+    assert "--stop-time 5" in record["command"]
