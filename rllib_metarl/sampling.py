@@ -61,7 +61,7 @@ class TrialEnvRunner(SingleAgentEnvRunner):
             callbacks_functions=self.config.callbacks_on_environment_created,
             kwargs=dict(
                 env_runner=self, metrics_logger=self.metrics, env=self.env.unwrapped, env_context=self.config.env_config
-            ),  # fmt: skip
+            ),
         )
 
     def make_module(self) -> None:
@@ -126,16 +126,18 @@ class TrialEnvRunner(SingleAgentEnvRunner):
                     distribution = distribution.to_deterministic()
                 sampled = distribution.sample()
                 state = out[Columns.STATE_OUT]
-                outputs.append({Columns.ACTION_DIST_INPUTS: dist_inputs, Columns.ACTION_LOGP:
-                                distribution.logp(sampled), Columns.STATE_OUT: state})  # fmt: skip
+                logp = distribution.logp(sampled)
+                outputs.append(
+                    {Columns.ACTION_DIST_INPUTS: dist_inputs, Columns.ACTION_LOGP: logp, Columns.STATE_OUT: state}
+                )
                 actions[:, t] = sampled.numpy()
                 observations, rewards[:, t], terminated, truncated, infos = env.step(actions[:, t])
                 all_observations[:, t + 1] = observations
                 ended = terminated | truncated
-                if ended.any() != (t == trial_length - 1) or (t == trial_length - 1 and not ended.all()):
+                if (ended != (t == trial_length - 1)).any():  # every copy's trial ends at step T, and only there
                     raise RuntimeError(
-                        f"env copies ended a trial at step {t + 1} of {trial_length}: TrialEnvRunner needs every "
-                        "copy's trial to last exactly trial_length steps"
+                        f"{int(ended.sum())} of {num_envs} env copies ended their trial at step {t + 1}, of "
+                        f"{trial_length}: TrialEnvRunner needs every trial to last exactly trial_length steps"
                     )
         # (T, N, ...) -> (N, T, ...) numpy per output, then one slice per copy.
         stacked = tree.map_structure(lambda *steps: torch.stack(steps, dim=1).numpy(), *outputs)

@@ -68,3 +68,10 @@ def test_two_runners_with_one_seed_sample_the_same_trials(eleven_arm_config):
     for a, b in zip(first, second, strict=True):
         assert np.array_equal(a.get_actions(), b.get_actions())
         assert np.array_equal(a.get_rewards(), b.get_rewards())
+
+
+def test_copies_out_of_lock_step_are_an_error_not_silent_garbage(eleven_arm_config):
+    runner = TrialEnvRunner(config=eleven_arm_config)
+    runner.trial_length = 3  # the env's trials last 5 pulls
+    with pytest.raises(RuntimeError, match="0 of 4 env copies ended their trial at step 3, of 3"):
+        runner.sample(num_episodes=4)

@@ -103,11 +103,12 @@ class MetaVectorEnv(gym.vector.VectorEnv):
         """Draw copy ``copy``'s task with ``rng`` (with the single env's method) into the arrays."""
         raise NotImplementedError
 
-    def _start_trial(self, copies: np.ndarray) -> dict[str, Any]:
-        """Start a trial in ``copies`` (tasks drawn, noise not yet); return the reset infos' columns."""
+    def _draw_noise(self, copy: int, rng: np.random.Generator) -> None:
+        """Draw copy ``copy``'s noise for its next trial with ``rng`` (the single env's method), after the task."""
         raise NotImplementedError
 
-    def _draw_noise(self, copy: int, rng: np.random.Generator) -> None:
+    def _start_trial(self, copies: np.ndarray) -> dict[str, Any]:
+        """Start a trial in ``copies`` (task and noise drawn); return the reset infos in vector form."""
         raise NotImplementedError
 
     def _step_copies(self, copies: np.ndarray, actions: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
@@ -147,20 +148,17 @@ class MetaVectorEnv(gym.vector.VectorEnv):
         terminated = np.zeros(self.num_envs, dtype=bool)
         infos: dict[str, Any] = {}
         if len(stepping):
-            bad = (actions[stepping] < 0) | (actions[stepping] >= self.single_action_space.n)
+            arms = actions[stepping]
+            bad = (arms < 0) | (arms >= self.single_action_space.n)
             if bad.any():
-                raise ValueError(
-                    f"action must be in [0, {self.single_action_space.n - 1}], got {int(actions[stepping][bad][0])}"
-                )
-            step_rewards, infos = self._step_copies(stepping, actions[stepping].astype(np.int64))
-            rewards[stepping] = step_rewards
+                raise ValueError(f"action must be in [0, {self.single_action_space.n - 1}], got {int(arms[bad][0])}")
+            rewards[stepping], infos = self._step_copies(stepping, arms.astype(np.int64))
             self._t[stepping] += 1
             terminated[stepping] = self._t[stepping] == self.trial_length
             ended = stepping[terminated[stepping]]
             if len(ended):
-                ended_mask = np.zeros(self.num_envs, dtype=bool)
-                ended_mask[ended] = True
-                infos = merge_infos(infos, vector_info(ended_mask, episode_metrics=self._trial_metrics(ended)))
+                metrics = vector_info(self._mask(ended), episode_metrics=self._trial_metrics(ended))
+                infos = merge_infos(infos, metrics)
         if len(resetting):
             infos = merge_infos(infos, self._reset_copies(resetting, np.zeros(self.num_envs, dtype=bool)))
         self._autoreset = terminated.copy()
