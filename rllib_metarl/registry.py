@@ -26,6 +26,7 @@ from rllib_metarl.envs import (
     TwoStepTask,
 )
 from rllib_metarl.envs.vector import MetaVectorEnv, VectorMetaBandit, VectorTabularMDP, salted_seed
+from rllib_metarl.validation import validate_integer
 from rllib_metarl.wrappers import ActionRewardTimestepWrapper, VectorActionRewardTimestepWrapper
 
 GYM_NAMESPACE = "rllib_metarl"
@@ -258,6 +259,7 @@ def make_agent_vector_env(
     ``SyncVectorEnv``. Either way copy i reset with seed s behaves as ``make_agent_env(...).reset(seed=s + i)``.
     """
     task = get_task(task_name)
+    num_envs = validate_integer("num_envs", num_envs)
     config = dict(env_config or {})
     if task.vector_class is None:
         return gym.vector.SyncVectorEnv(

@@ -93,8 +93,9 @@ def test_vector_env_rejects_bad_actions_and_sizes():
     env.reset(seed=0)
     with pytest.raises(ValueError, match=r"action must be in \[0, 4\], got 7"):
         env.step(np.array([0, 7]))
-    with pytest.raises(ValueError, match="num_envs must be a positive integer, got 0"):
-        make_agent_vector_env("k_armed", 0)
+    for task in ("k_armed", "harlow"):  # native and SyncVectorEnv alike
+        with pytest.raises(ValueError, match="num_envs must be a positive integer, got 0"):
+            make_agent_vector_env(task, 0)
     with pytest.raises(ValueError, match="3 seeds for 2 copies"):
         env.reset(seed=[1, 2, 3])
 
