@@ -28,15 +28,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local Ray only (the training iteration)
+import numpy as np
+import torch
+from common import RESULTS, append_record, machine, markdown_table
+from torch import nn
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from common import RESULTS, append_record, machine, markdown_table  # noqa: E402
-from torch import nn  # noqa: E402
-
-from rllib_metarl.presets import algorithm_config, get_preset  # noqa: E402
-from rllib_metarl.registry import get_task, make_agent_env, make_agent_vector_env  # noqa: E402
+from rllib_metarl.presets import algorithm_config, get_preset
+from rllib_metarl.registry import get_task, make_agent_env, make_agent_vector_env
 
 STAGES = ("env", "env_sync", "env+lstm", "sampling", "sampling_rllib", "iteration", "iteration_rllib")
 
@@ -185,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         args.envs, args.seconds = [1, 16], 0.2
     torch.set_num_threads(args.torch_threads)
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local Ray only; read when Ray is first imported
     if {"iteration", "iteration_rllib"} & set(args.stages):
         import ray
 

@@ -31,11 +31,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local Ray only
+from common import RESULTS, append_record, machine
 
-from common import RESULTS, append_record, machine  # noqa: E402
-
-from rllib_metarl.registry import get_task  # noqa: E402
+from rllib_metarl.registry import get_task
 
 THRESHOLDS = {"eleven_arm": 0.988, "dependent_uniform": 0.99}  # fractions of the optimum / Bayes-optimal
 SETTINGS = ("ours", "rllib_default")
@@ -139,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--cap must be positive, got {args.cap}")
     if args.smoke:
         args.seeds, args.cap, args.eval_every, args.eval_trials = args.seeds[:1], 3.0, 1.0, 50
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local Ray only; read when Ray is first imported
     import ray
 
     ray.init(address="local", num_cpus=args.parallel, include_dashboard=False, log_to_driver=False)
