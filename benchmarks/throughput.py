@@ -34,7 +34,7 @@ from common import RESULTS, append_record, machine, markdown_table
 from torch import nn
 
 from rllib_metarl.presets import algorithm_config, get_preset
-from rllib_metarl.registry import get_task, make_agent_env, make_agent_vector_env
+from rllib_metarl.registry import get_task, make_agent_vector_env, make_sync_vector_env
 
 STAGES = ("env", "env_sync", "env+lstm", "sampling", "sampling_rllib", "iteration", "iteration_rllib")
 
@@ -49,13 +49,7 @@ def rate(step: Callable[[], int], seconds: float) -> float:
 
 
 def bare_env(task: str, num_envs: int, native: bool) -> Callable[[], int]:
-    if native:
-        env = make_agent_vector_env(task, num_envs)
-    else:
-        import gymnasium as gym
-
-        env = gym.vector.SyncVectorEnv([lambda: make_agent_env(task) for _ in range(num_envs)],
-                                       autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP)  # fmt: skip
+    env = make_agent_vector_env(task, num_envs) if native else make_sync_vector_env(task, num_envs)
     env.reset(seed=0)
     rng = np.random.default_rng(0)
 

@@ -250,6 +250,19 @@ def make_agent_env(task_name: str, env_config: dict[str, Any] | None = None, see
     return SaltedSeed(env, seed_salt) if seed_salt else env
 
 
+def make_sync_vector_env(
+    task_name: str, num_envs: int, env_config: dict[str, Any] | None = None, seed_salt: int = 0
+) -> gym.vector.SyncVectorEnv:
+    """``num_envs`` single agent envs (:func:`make_agent_env`) in a ``SyncVectorEnv``, autoreset ``NEXT_STEP``: what
+    the tasks without a native vector env use, and the reference the native ones are tested and timed against."""
+    num_envs = validate_integer("num_envs", num_envs)
+    config = dict(env_config or {})
+    return gym.vector.SyncVectorEnv(
+        [lambda: make_agent_env(task_name, config, seed_salt) for _ in range(num_envs)],
+        autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP,
+    )
+
+
 def make_agent_vector_env(
     task_name: str, num_envs: int, env_config: dict[str, Any] | None = None, seed_salt: int = 0
 ) -> gym.vector.VectorEnv:
@@ -259,13 +272,10 @@ def make_agent_vector_env(
     ``SyncVectorEnv``. Either way copy i reset with seed s behaves as ``make_agent_env(...).reset(seed=s + i)``.
     """
     task = get_task(task_name)
+    if task.vector_class is None:
+        return make_sync_vector_env(task_name, num_envs, env_config, seed_salt)
     num_envs = validate_integer("num_envs", num_envs)
     config = dict(env_config or {})
-    if task.vector_class is None:
-        return gym.vector.SyncVectorEnv(
-            [lambda: make_agent_env(task_name, config, seed_salt) for _ in range(num_envs)],
-            autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP,
-        )
     reward_encoding = config.pop("reward_encoding", task.reward_encoding)
     return VectorActionRewardTimestepWrapper(
         task.vector_class(task.make(**config), num_envs, seed_salt=seed_salt),

@@ -8,7 +8,7 @@ import pytest
 from gymnasium.wrappers.vector import DictInfoToList
 
 from rllib_metarl.envs.vector import VectorMetaBandit, VectorTabularMDP
-from rllib_metarl.registry import TASKS, make_agent_env, make_agent_vector_env
+from rllib_metarl.registry import TASKS, make_agent_vector_env, make_sync_vector_env
 
 NATIVE = [
     ("eleven_arm", {}),
@@ -23,13 +23,6 @@ NATIVE = [
     ("two_armed_independent", {"meta": False}),
     ("eleven_arm", {"reward_encoding": "scalar"}),
 ]
-
-
-def sync_reference(task: str, config: dict, num_envs: int, salt: int) -> gym.vector.VectorEnv:
-    return gym.vector.SyncVectorEnv(
-        [lambda: make_agent_env(task, config, seed_salt=salt) for _ in range(num_envs)],
-        autoreset_mode=gym.vector.AutoresetMode.NEXT_STEP,
-    )
 
 
 def assert_same(left, right, where: str) -> None:
@@ -49,7 +42,7 @@ def assert_same(left, right, where: str) -> None:
 @pytest.mark.parametrize("salt", [0, 3])
 def test_native_vector_env_matches_single_envs_step_by_step(task, config, salt):
     num_envs = 6
-    reference = DictInfoToList(sync_reference(task, config, num_envs, salt))
+    reference = DictInfoToList(make_sync_vector_env(task, num_envs, config, seed_salt=salt))
     native = DictInfoToList(make_agent_vector_env(task, num_envs, config, seed_salt=salt))
     assert native.single_observation_space == reference.single_observation_space
     assert_same(native.reset(seed=11), reference.reset(seed=11), "reset")
