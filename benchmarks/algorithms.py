@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -25,11 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
+from common import RESULTS, append_record, machine
 
 from rllib_metarl.presets import ALGORITHMS, CORES
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results"
 SCRIPTS = {"eleven_arm": ["eleven_arm.py"], "dependent_uniform": ["two_armed_dependent.py", "--difficulty", "uniform"]}
 START_GAP_S = 30.0
 
@@ -69,8 +67,7 @@ def run_cell(task: str, algo: str, core: str, budget: float, storage: Path, star
         iterations=int(summary["checkpoint_iteration"])
         if summary["checkpoint_iteration"] == summary["checkpoint_iteration"]
         else None,
-        machine={"cpus": os.cpu_count(), "python": platform.python_version()},
-        date=time.strftime("%Y-%m-%d %H:%M:%S"),
+        machine=machine(),
     )
     return record
 
@@ -118,8 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{record['task']:<18} {record['algo']:<7} {record['core']:<10} "
                   + (f"{shown:.1%} of the optimum ({record['held_out_mean']:.3f}), wall {record['wall_time_s']:.0f} s"
                      if shown is not None else f"FAILED: {record['error'][-300:]}"), flush=True)  # fmt: skip
-            with open(RESULTS / "algorithms.jsonl", "a") as results:
-                results.write(json.dumps(record) + "\n")
+            append_record(record, RESULTS / "algorithms.jsonl")
     write_table(records, args.budget)
     return 0
 

@@ -12,10 +12,7 @@ its figures are printed and appended, one JSON object per line, to ``benchmarks/
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -23,11 +20,13 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from common import RESULTS as RESULTS_FOLDER
+from common import append_record, machine
 
 from rllib_metarl.envs import DEPENDENT_DIFFICULTIES
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "benchmarks" / "results" / "default_runs.jsonl"
+RESULTS = RESULTS_FOLDER / "default_runs.jsonl"
 
 
 def rl2_budget(n: int, k: int) -> list[str]:
@@ -88,8 +87,7 @@ def run_default(task: str, keep_in: Path | None = None) -> dict:
         "fraction_of_optimum": round(summary["fraction_of_optimum"], 4),
         "checkpoint_iteration": summary.get("checkpoint_iteration"),
         "train_wall_time_s": summary.get("train_wall_time_s"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": machine(),
     }
     return record
 
@@ -104,7 +102,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("tasks", nargs="*", default=["eleven_arm"], choices=list(COMMANDS), metavar="TASK")
     parser.add_argument("--storage-path", type=Path, help="keep the runs here (default: a temporary folder)")
     args = parser.parse_args(argv)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     keep_in = args.storage_path.expanduser().resolve() if args.storage_path else None
     for task in args.tasks:
         record = run_default(task, keep_in)
@@ -119,8 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{optimum}random {record['random_return']:.3f}",
             flush=True,
         )
-        with open(RESULTS, "a") as results:
-            results.write(json.dumps(without_nan(record)) + "\n")
+        append_record(without_nan(record), RESULTS)
     print(f"appended to {RESULTS}")
     return 0
 
