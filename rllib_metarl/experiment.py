@@ -68,13 +68,22 @@ class Experiment:
 
 
 # -- command line -----------------------------------------------------------------------------------------------------
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends a flag's default to its help, unless it has none (None: the preset decides) or the help names it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or "(default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 def build_parser(
     task_name: str, variants: dict[str, str] | None = None, env_options: tuple[EnvOption, ...] = ()
 ) -> argparse.ArgumentParser:
     task = get_task(task_name)
     parser = argparse.ArgumentParser(
         description=f"Train a meta-RL agent (PPO + LSTM by default) on {task.name}: {task.description}.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=DefaultsHelpFormatter,
     )
     if variants:
         parser.add_argument("--difficulty", choices=list(variants), default=next(iter(variants)), help="task variant")
@@ -96,18 +105,36 @@ def build_parser(
     )  # fmt: skip
     parser.add_argument("--env-arg", type=key_value, action="append", default=[], metavar="KEY=VALUE",
                         help="any other task parameter, e.g. --env-arg num_arms=10 (repeatable)")  # fmt: skip
-    parser.add_argument("-w", "--num-workers", type=non_negative_int, help="remote env runners per trial")
-    parser.add_argument("--envs-per-worker", type=positive_int, help="env copies per env runner")
+    parser.add_argument(
+        "-w", "--num-workers", type=non_negative_int, help="remote env runners per trial (default: the preset's)"
+    )
+    parser.add_argument(
+        "--envs-per-worker", type=positive_int, help="env copies per env runner (default: the preset's)"
+    )
     parser.add_argument("--algo", choices=ALGORITHMS, default="ppo",
                         help="ppo, appo, impala (RLlib's), or a2c (rllib_metarl.a2c)")  # fmt: skip
     parser.add_argument("--core", choices=CORES, default="lstm", help="memory core: lstm, gru, or causal attention")
     parser.add_argument("--lr", type=positive_float, help="learning rate (default: the preset's)")
-    parser.add_argument("--num-samples", type=positive_int, help="Tune trials, seeded seed, seed+1, ...")
+    parser.add_argument(
+        "--num-samples", type=positive_int, help="Tune trials, seeded seed, seed+1, ... (default: the preset's)"
+    )
     parser.add_argument("--scheduler", choices=SCHEDULERS, default="asha", help="Tune trial scheduler")
-    parser.add_argument("--stop-iters", type=positive_int, help="stop a trial after this many iterations")
-    parser.add_argument("--stop-time", type=positive_float, help="stop a trial after this many seconds of training")
-    parser.add_argument("--stop-return", type=float, help="stop a trial once its mean training return reaches this")
-    parser.add_argument("--checkpoint-every", type=positive_int, help="checkpoint every N iterations")
+    parser.add_argument(
+        "--stop-iters", type=positive_int, help="stop a trial after this many iterations (default: the preset's)"
+    )
+    parser.add_argument(
+        "--stop-time",
+        type=positive_float,
+        help="stop a trial after this many seconds of training (default: the preset's)",
+    )
+    parser.add_argument(
+        "--stop-return",
+        type=float,
+        help="stop a trial once its mean training return reaches this (default: the preset's)",
+    )
+    parser.add_argument(
+        "--checkpoint-every", type=positive_int, help="checkpoint every N iterations (default: the preset's)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="base seed; trial i uses seed + i")
     parser.add_argument("--storage-path", default=DEFAULT_STORAGE, help="where Tune writes results and checkpoints")
     parser.add_argument("--name", help="experiment name (default: <task>-<time>); an existing one is resumed")

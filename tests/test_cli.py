@@ -10,7 +10,7 @@ import pytest
 
 from rllib_metarl.cli import positive_int
 from rllib_metarl.envs import DEPENDENT_DIFFICULTIES
-from rllib_metarl.experiment import EnvOption, parse_experiment
+from rllib_metarl.experiment import EnvOption, build_parser, parse_experiment
 
 ROOT = Path(__file__).resolve().parents[1]
 DEPENDENT_VARIANTS = {d: f"dependent_{d}" for d in DEPENDENT_DIFFICULTIES}
@@ -79,6 +79,13 @@ def test_good_input_builds_the_experiment(tmp_path):
     assert experiment.preset.lr == 0.01
     assert (experiment.preset.algo, experiment.preset.core) == ("ppo", "lstm")  # the defaults
     assert experiment.path.parent == tmp_path
+
+
+def test_help_states_each_default_once_and_never_as_none():
+    help_text = " ".join(build_parser("eleven_arm").format_help().split())
+    assert "(default: None)" not in help_text and "(default: the task's) (default" not in help_text
+    assert "learning rate (default: the preset's)" in help_text
+    assert "Tune trial scheduler (default: asha)" in help_text
 
 
 def test_script_rejects_bad_input_before_ray_starts():
