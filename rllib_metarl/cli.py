@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+from collections.abc import Callable
 from typing import Any
 
 
@@ -24,14 +25,22 @@ positive_int = _int_at_least(1, "a positive integer")
 non_negative_int = _int_at_least(0, "an integer >= 0")
 
 
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
+def _float_where(accept: Callable[[float], bool], wording: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {wording}, got {text!r}") from None
+        if not accept(value):  # NaN fails every test
+            raise argparse.ArgumentTypeError(f"expected {wording}, got {text!r}")
+        return value
+
+    return parse
+
+
+positive_float = _float_where(lambda value: value > 0, "a positive number")
+non_negative_float = _float_where(lambda value: value >= 0, "a number >= 0")
+probability = _float_where(lambda value: 0.0 <= value <= 1.0, "a probability in [0, 1]")
 
 
 def key_value(text: str) -> tuple[str, Any]:
@@ -43,13 +52,3 @@ def key_value(text: str) -> tuple[str, Any]:
     except (ValueError, SyntaxError):
         value = raw  # a plain string such as difficulty=easy
     return key, value
-
-
-def probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1], got {text!r}") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1], got {text!r}")
-    return value

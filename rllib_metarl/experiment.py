@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from rllib_metarl.cli import key_value, non_negative_int, positive_float, positive_int
+from rllib_metarl.cli import key_value, non_negative_float, non_negative_int, positive_float, positive_int
 from rllib_metarl.presets import ALGORITHMS, CORES, RETURN_METRIC, Preset, get_preset
 from rllib_metarl.registry import TASKS, get_task
 
@@ -115,6 +115,8 @@ def build_parser(
                         help="ppo, appo, impala (RLlib's), or a2c (rllib_metarl.a2c)")  # fmt: skip
     parser.add_argument("--core", choices=CORES, default="lstm", help="memory core: lstm, gru, or causal attention")
     parser.add_argument("--lr", type=positive_float, help="learning rate (default: the preset's)")
+    parser.add_argument("--entropy-coeff", type=non_negative_float,
+                        help="weight of the policy's entropy bonus (default: the preset's)")  # fmt: skip
     parser.add_argument(
         "--num-samples", type=positive_int, help="Tune trials, seeded seed, seed+1, ... (default: the preset's)"
     )
@@ -182,6 +184,7 @@ def parse_experiment(
         algo=args.algo,
         core=args.core,
         lr=args.lr,
+        entropy_coeff=args.entropy_coeff,
         num_workers=args.num_workers,
         envs_per_worker=args.envs_per_worker,
         num_samples=args.num_samples,
@@ -289,7 +292,7 @@ def _scheduler(experiment: Experiment) -> Any:
             quantile_fraction=0.5,
             hyperparam_mutations={
                 "lr": tune.loguniform(preset.lr / 4, preset.lr * 4),
-                "entropy_coeff": [0.0, 0.003, 0.01, 0.03],
+                "entropy_coeff": [preset.entropy_coeff * factor for factor in (0.0, 0.3, 1.0, 3.0)],
             },
         )
     return FIFOScheduler()

@@ -29,6 +29,8 @@ ARMS = EnvOption(("-k", "--k", "--num-arms"), "num_arms", positive_int, "arms")
         ("eleven_arm", ["-n", "0"], "expected a positive integer, got '0'"),
         ("eleven_arm", ["--trial-length", "-3"], "expected a positive integer, got '-3'"),
         ("eleven_arm", ["--lr", "-0.1"], "expected a positive number, got '-0.1'"),
+        ("eleven_arm", ["--entropy-coeff", "-0.01"], "argument --entropy-coeff: expected a number >= 0, got '-0.01'"),
+        ("eleven_arm", ["--entropy-coeff", "nan"], "expected a number >= 0, got 'nan'"),
         ("eleven_arm", ["-w", "two"], "expected an integer >= 0, got 'two'"),
         (
             "eleven_arm",
@@ -77,6 +79,11 @@ def test_good_input_builds_the_experiment(tmp_path):
     assert experiment.task == "dependent_hard"
     assert experiment.env_config == {"trial_length": 50, "meta": False, "task_seed": 0}
     assert experiment.preset.lr == 0.01
+    assert experiment.preset.entropy_coeff == 0.01  # the preset's
+    assert (
+        parse_experiment("eleven_arm", ["--entropy-coeff", "0", "--storage-path", str(tmp_path)]).preset.entropy_coeff
+        == 0
+    )
     assert (experiment.preset.algo, experiment.preset.core) == ("ppo", "lstm")  # the defaults
     assert experiment.path.parent == tmp_path
 
@@ -207,3 +214,12 @@ def test_wang_task_scripts_set_the_task(tmp_path):
     assert restless.env_config == {"trial_length": 50, "regime": "volatile", "volatile_hazard": 0.1, "meta": True}
     harlow = parse_experiment("harlow", ["--n", "8", "--storage-path", str(tmp_path)], None, script_options("harlow"))
     assert harlow.env_config == {"num_trials": 8, "meta": True}
+
+
+def test_pbt_mutates_the_entropy_coefficient_around_the_presets_or_the_flags(tmp_path):
+    from rllib_metarl.experiment import _scheduler
+
+    for task, flags, centre in (("eleven_arm", [], 0.05), ("dependent_uniform", ["--entropy-coeff", "0.02"], 0.02)):
+        argv = ["--scheduler", "pbt", *flags, "--storage-path", str(tmp_path)]
+        mutations = _scheduler(parse_experiment(task, argv))._hyperparam_mutations
+        assert mutations["entropy_coeff"] == pytest.approx([0.0, 0.3 * centre, centre, 3 * centre])
