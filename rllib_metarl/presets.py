@@ -71,8 +71,9 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     # Entropy 0.05, not 0.01: a race decides eleven-arm. Arm 11 pays less at once than searching the ten arms, so a
     # policy soon stops pulling it, and it can learn to read arm 11 only from trials that pull it. At 0.01 only PPO
-    # with the LSTM or GRU learned to read it in time; 0.05 keeps arm 11 in play long enough for every algorithm and
-    # core (README, "Algorithms and memory cores"). 60 s: about three times PPO's median time to the optimum.
+    # with the LSTM or GRU learned to read it in time; 0.05 keeps arm 11 in play long enough for A2C and for PPO with
+    # the attention core too. IMPALA, whose advantages are not standardized, needed 0.15 (README, "Algorithms and
+    # memory cores"). 60 s: over twice PPO's median time to the optimum (27.1 s, benchmarks/time_to_optimal.py).
     "eleven_arm": Preset(
         lr=3e-3, gamma=0.9, entropy_coeff=0.05, trials_per_rollout=4, stop_time_s=60.0, stop_return=20.45
     ),
