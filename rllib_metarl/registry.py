@@ -274,8 +274,7 @@ def make_agent_vector_env(
     task = get_task(task_name)
     if task.vector_class is None:
         return make_sync_vector_env(task_name, num_envs, env_config, seed_salt)
-    num_envs = validate_integer("num_envs", num_envs)
-    config = dict(env_config or {})
+    config = dict(env_config or {})  # num_envs: MetaVectorEnv checks it
     reward_encoding = config.pop("reward_encoding", task.reward_encoding)
     return VectorActionRewardTimestepWrapper(
         task.vector_class(task.make(**config), num_envs, seed_salt=seed_salt),
