@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 from common import RESULTS, append_record, machine
 
-from rllib_metarl.presets import ALGORITHMS, CORES
+from rllib_metarl.presets import ALGORITHMS, CORES, get_preset
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = {"eleven_arm": ["eleven_arm.py"], "dependent_uniform": ["two_armed_dependent.py", "--difficulty", "uniform"]}
@@ -51,6 +51,7 @@ def run_cell(task: str, algo: str, core: str, budget: float, storage: Path, star
         "algo": algo,
         "core": core,
         "budget_s": budget,
+        "entropy_coeff": get_preset(task, algo=algo, core=core).entropy_coeff,
         "wall_time_s": round(time.time() - started, 1),
         "command": " ".join(["python", f"tune_configs/{script}", *arguments]),
     }

@@ -39,6 +39,8 @@ class Preset:
     gamma: float = 0.9
     lambda_: float = 0.95
     entropy_coeff: float = 0.01
+    # The entropy coefficient for particular algorithms where it differs from ``entropy_coeff`` (--entropy-coeff wins).
+    entropy_coeff_by_algo: dict[str, float] = field(default_factory=dict)
     vf_loss_coeff: float = 0.5
     # RLlib clips each squared value error at 10, which stops the value net learning returns far from 0 (a 100-step
     # trial's discounted return at gamma 0.99 is ~60): such tasks lift the clip.
@@ -72,10 +74,16 @@ PRESETS: dict[str, Preset] = {
     # Entropy 0.05, not 0.01: a race decides eleven-arm. Arm 11 pays less at once than searching the ten arms, so a
     # policy soon stops pulling it, and it can learn to read arm 11 only from trials that pull it. At 0.01 only PPO
     # with the LSTM or GRU learned to read it in time; 0.05 keeps arm 11 in play long enough for A2C and for PPO with
-    # the attention core too. IMPALA, whose advantages are not standardized, needed 0.15 (README, "Algorithms and
-    # memory cores"). 60 s: over twice PPO's median time to the optimum (27.1 s, benchmarks/time_to_optimal.py).
+    # the attention core too. IMPALA, whose V-trace advantages are not standardized, needs 0.15 (README, "Algorithms
+    # and memory cores"). 60 s: over twice PPO's median time to the optimum (27.1 s, benchmarks/time_to_optimal.py).
     "eleven_arm": Preset(
-        lr=3e-3, gamma=0.9, entropy_coeff=0.05, trials_per_rollout=4, stop_time_s=60.0, stop_return=20.45
+        lr=3e-3,
+        gamma=0.9,
+        entropy_coeff=0.05,
+        entropy_coeff_by_algo={"impala": 0.15},
+        trials_per_rollout=4,
+        stop_time_s=60.0,
+        stop_return=20.45,
     ),
     "two_armed_independent": Preset(
         lr=1e-3, envs_per_worker=16, trials_per_rollout=1, minibatches=4, stop_time_s=360.0
@@ -125,13 +133,17 @@ PRESETS: dict[str, Preset] = {
 
 
 def get_preset(task_name: str, **overrides: Any) -> Preset:
-    """The task's preset with ``overrides`` (None values ignored) applied."""
+    """The task's preset with ``overrides`` (None values ignored) applied, and the algorithm's own entropy
+    coefficient where the preset has one and ``entropy_coeff`` is not overridden."""
     get_task(task_name)  # a clear error for an unknown name
-    preset = replace(PRESETS[task_name], **{k: v for k, v in overrides.items() if v is not None})
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    preset = replace(PRESETS[task_name], **overrides)
     if preset.algo not in ALGORITHMS:
         raise ValueError(f"unknown algorithm {preset.algo!r}; allowed: {', '.join(ALGORITHMS)}")
     if preset.core not in CORES:
         raise ValueError(f"unknown core {preset.core!r}; allowed: {', '.join(CORES)}")
+    if "entropy_coeff" not in overrides and preset.algo in preset.entropy_coeff_by_algo:
+        preset = replace(preset, entropy_coeff=preset.entropy_coeff_by_algo[preset.algo])
     return preset
 
 
@@ -211,10 +223,11 @@ def algorithm_config(task_name: str, preset: Preset, env_config: dict[str, Any],
         .callbacks(MetaRLMetrics)
         .debugging(seed=seed)
     )
-    # IMPALA and APPO make one V-trace update per train batch. With whole-rollout batches both stayed on eleven-arm's
-    # "search the ten arms" plateau (~11) for 150 s; PPO (6 epochs x 5 minibatches per rollout) left it in ~35 s.
-    # So both learn from minibatch-sized batches, and APPO replays each num_epochs times from its circular buffer,
-    # which took it to the optimum in ~125 s. (IMPALA has no replay; 30x smaller batches did not help it either.)
+    # RLlib's IMPALA and APPO hand their learner whole env-runner samples (a package is complete once one sample()
+    # reaches train_batch_size_per_learner), so each V-trace update here uses the whole rollout: IMPALA makes one
+    # gradient step per rollout, APPO num_epochs (its circular buffer replays each batch), PPO 6 x 5 minibatches.
+    # The smaller train_batch_size_per_learner sets only APPO's target-network period (target_network_update_freq x
+    # circular_buffer_num_batches x num_epochs x it trained steps: 2 x 8 x 6 x 256 on eleven-arm, ~3 rollouts).
     if preset.algo in ("appo", "impala"):
         config.training(train_batch_size_per_learner=minibatch)
     if preset.algo == "appo":

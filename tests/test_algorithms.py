@@ -78,6 +78,13 @@ def test_unknown_algorithm_or_core_is_named(name, value, message):
         get_preset("eleven_arm", **{name: value})
 
 
+def test_an_algorithms_own_entropy_coefficient_applies_unless_the_flag_sets_one():
+    assert get_preset("eleven_arm", algo="impala").entropy_coeff == 0.15  # V-trace advantages are not standardized
+    assert get_preset("eleven_arm", algo="ppo").entropy_coeff == 0.05
+    assert get_preset("eleven_arm", algo="impala", entropy_coeff=0.02).entropy_coeff == 0.02
+    assert get_preset("dependent_uniform", algo="impala").entropy_coeff == 0.01
+
+
 @pytest.mark.parametrize("core", CORES)
 def test_frozen_weight_evaluation_works_with_every_core(core):
     trials = evaluate_module(build_module(core), "eleven_arm", num_trials=20, seed=1)
