@@ -219,7 +219,11 @@ def test_wang_task_scripts_set_the_task(tmp_path):
 def test_pbt_mutates_the_entropy_coefficient_around_the_presets_or_the_flags(tmp_path):
     from rllib_metarl.experiment import _scheduler
 
-    for task, flags, centre in (("eleven_arm", [], 0.05), ("dependent_uniform", ["--entropy-coeff", "0.02"], 0.02)):
+    for task, flags, centre in (
+        ("eleven_arm", [], 0.05),
+        ("eleven_arm", ["--algo", "impala"], 0.15),  # the preset's own value for IMPALA
+        ("dependent_uniform", ["--entropy-coeff", "0.02"], 0.02),
+    ):
         argv = ["--scheduler", "pbt", *flags, "--storage-path", str(tmp_path)]
         mutations = _scheduler(parse_experiment(task, argv))._hyperparam_mutations
         assert mutations["entropy_coeff"] == pytest.approx([0.0, 0.3 * centre, centre, 3 * centre])
