@@ -33,7 +33,7 @@ import torch
 from common import RESULTS, append_record, machine, markdown_table
 from torch import nn
 
-from rllib_metarl.presets import algorithm_config, get_preset
+from rllib_metarl.presets import CORES, algorithm_config, get_preset
 from rllib_metarl.registry import get_task, make_agent_vector_env, make_sync_vector_env
 
 STAGES = ("env", "env_sync", "env+lstm", "sampling", "sampling_rllib", "iteration", "iteration_rllib")
@@ -124,8 +124,8 @@ def iteration(config, rllib_runner: bool) -> Callable[[], int]:
     return step
 
 
-def measure(task: str, num_envs: int, stages: list[str], seconds: float) -> list[dict]:
-    preset = get_preset(task, envs_per_worker=num_envs)
+def measure(task: str, num_envs: int, stages: list[str], seconds: float, core: str) -> list[dict]:
+    preset = get_preset(task, envs_per_worker=num_envs, core=core)
     config = algorithm_config(task, preset, {}, seed=0)
     makers = {
         "env": lambda: bare_env(task, num_envs, native=get_task(task).vector_class is not None),
@@ -166,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--task", default="eleven_arm", help="a task with a preset (default: eleven_arm)")
     parser.add_argument("--envs", nargs="+", type=int, default=[1, 16, 64, 256], help="env copies per runner")
     parser.add_argument("--stages", nargs="+", choices=STAGES, default=list(STAGES))
+    parser.add_argument("--core", choices=CORES, default="lstm",
+                        help="memory core of the sampling and iteration stages (default: lstm)")  # fmt: skip
     parser.add_argument("--seconds", type=float, default=5.0, help="measuring time per stage and N")
     parser.add_argument("--torch-threads", type=int, default=1, help="as a 1-CPU Tune trial (default 1)")
     parser.add_argument("--smoke", action="store_true", help="N 1 and 16, 0.2 s per stage: seconds in all")
@@ -182,11 +184,12 @@ def main(argv: list[str] | None = None) -> int:
         import ray
 
         ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
-    records = [record for n in args.envs for record in measure(args.task, n, args.stages, args.seconds)]
+    records = [record for n in args.envs for record in measure(args.task, n, args.stages, args.seconds, args.core)]
     host = machine()
     for record in records:
         append_record({**record, "seconds": args.seconds, "machine": host}, args.output)
-    print(f"\n{args.task}, env steps/s ({host['cpus']} cores, {host['torch_threads']} torch thread(s)):\n")
+    threads = f"{host['cpus']} cores, {host['torch_threads']} torch thread(s)"
+    print(f"\n{args.task}, {args.core} core, env steps/s ({threads}):\n")
     print(efficiency_table(records))
     print(f"\nAppended to {args.output}")
     return 0

@@ -64,6 +64,41 @@ def test_attention_state_keeps_the_latest_observations_in_order():
     assert state["memory"][0, :, 0].tolist() == [2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
 
 
+def test_attention_sampling_cache_is_used_and_never_stale(monkeypatch):
+    from rllib_metarl.models import TorchAttentionEncoder
+
+    torch.manual_seed(0)
+    module = build_module("attention", "tabular_mdp", num_episodes=2)  # 20-step trials
+    cached_steps = []
+    step_from_cache = TorchAttentionEncoder._step_from_cache
+    monkeypatch.setattr(TorchAttentionEncoder, "_step_from_cache",
+                        lambda self, *a: cached_steps.append(1) or step_from_cache(self, *a))  # fmt: skip
+    observations = torch.randn(4, 20, module.observation_space.shape[0])
+    with torch.no_grad():
+        state, steps, states = initial_state(module, 4), [], []
+        for t in range(20):
+            out, state = logits(module, observations[:, t : t + 1], state)
+            steps.append(out)
+            states.append(state)
+        assert len(cached_steps) == 2 * 19  # actor and critic encoders: every step after the first
+        whole, _ = logits(module, observations, initial_state(module, 4))
+        assert torch.allclose(whole, torch.cat(steps, dim=1), atol=1e-5)
+
+        # After step 10 the cache holds states[9]. A state from earlier in the trial, or new weights with the very
+        # state the cache holds: each must re-encode, not reuse the cache.
+        for change in ("earlier state", "new weights"):
+            logits(module, observations[:, 9:10], states[8])  # the cache now holds states[9] (same values)
+            if change == "new weights":
+                module.load_state_dict({k: v + 0.1 for k, v in module.state_dict().items()})  # a weight sync
+            past = states[8] if change == "earlier state" else states[9]
+            cached_steps.clear()
+            out, _ = logits(module, observations[:, 10:11], past)
+            assert len(cached_steps) == 0, change
+            seen = observations[:, [*range(9 if change == "earlier state" else 10), 10]]
+            whole, _ = logits(module, seen, initial_state(module, 4))
+            assert torch.allclose(whole[:, -1:], out, rtol=1e-4, atol=1e-5), change
+
+
 def test_attention_config_rejects_bad_shapes():
     with pytest.raises(ValueError, match="hidden_dim \\(10\\) must be a multiple of num_heads \\(4\\)"):
         AttentionEncoderConfig(input_dims=(3,), hidden_dim=10, num_layers=1, num_heads=4).build()
