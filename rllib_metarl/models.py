@@ -135,7 +135,7 @@ class TorchAttentionEncoder(TorchModel, Encoder):
             where = self._next_slots(valid, filled, steps, slots)
             self._cache = {
                 "versions": self._weight_versions(),
-                "state": state,
+                "state": {key: value.clone() for key, value in state.items()},  # safe from changes by the caller
                 "keys_values": [tuple(self._move(x, where, slots, dim=2) for x in kv) for kv in keys_values],
             }
         return {ENCODER_OUT: outputs, Columns.STATE_OUT: state}
@@ -169,7 +169,7 @@ class TorchAttentionEncoder(TorchModel, Encoder):
         next_memory = memory.clone()
         next_memory[rows, filled] = observations[:, 0]
         state = {"memory": next_memory, "length": (filled + 1)[:, None].to(memory.dtype)}
-        self._cache["state"] = state
+        self._cache["state"] = {key: value.clone() for key, value in state.items()}
         return {ENCODER_OUT: self.norm_out(tokens), Columns.STATE_OUT: state}
 
     def _tokenize(self, sequence: torch.Tensor) -> torch.Tensor:
