@@ -130,9 +130,13 @@ class TorchAttentionEncoder(TorchModel, Encoder):
             tokens, key_value = block(tokens, allowed)
             keys_values.append(key_value)
         outputs = self.norm_out(tokens[:, slots:])
-        state = self._next_state(sequence, valid, filled, steps, slots)
+        # The next state: the last ``slots`` valid observations, oldest first, and how many there are.
+        where = self._next_slots(valid, filled, steps, slots)
+        state = {
+            "memory": self._move(sequence, where, slots, dim=1),
+            "length": (filled + steps).clamp(max=slots)[:, None].to(sequence.dtype),
+        }
         if sampling and bool((filled + steps <= slots).all()):  # the cache holds no memory that overflowed
-            where = self._next_slots(valid, filled, steps, slots)
             self._cache = {
                 "versions": self._weight_versions(),
                 "state": {key: value.clone() for key, value in state.items()},  # safe from changes by the caller
@@ -178,14 +182,6 @@ class TorchAttentionEncoder(TorchModel, Encoder):
         batch, length, size = sequence.shape
         tokens = self.tokenizer({Columns.OBS: sequence.reshape(batch * length, size)})[ENCODER_OUT]
         return tokens.reshape(batch, length, -1)
-
-    @classmethod
-    def _next_state(
-        cls, sequence: torch.Tensor, valid: torch.Tensor, filled: torch.Tensor, steps: int, slots: int
-    ) -> dict[str, torch.Tensor]:
-        """The last ``slots`` valid observations, oldest first, and how many there are."""
-        memory = cls._move(sequence, cls._next_slots(valid, filled, steps, slots), slots, dim=1)
-        return {"memory": memory, "length": (filled + steps).clamp(max=slots)[:, None].to(sequence.dtype)}
 
     @staticmethod
     def _next_slots(valid: torch.Tensor, filled: torch.Tensor, steps: int, slots: int) -> torch.Tensor:
