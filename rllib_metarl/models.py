@@ -15,7 +15,9 @@ Re-encoding the memory at every step costs O(T) per step, which made sampling 10
 LSTM. So, when sampling (one step, no gradient), the encoder keeps each block's keys and values of the memory from
 its previous call and encodes only the new step. The cache is a pure speed-up: it is used only when the state passed
 in is exactly the one that call returned and no weight has changed since (torch's in-place version counters);
-otherwise, and always in training, the whole memory is re-encoded as above.
+otherwise, and always in training, the whole memory is re-encoded as above. Only the filled part of the memory enters
+that pass: a training sequence starts with its trial, so training attends over the sequence alone, which halved the
+time of a PPO iteration on 100-step trials.
 """
 
 from __future__ import annotations
@@ -69,16 +71,23 @@ class CausalSelfAttentionBlock(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(width, 2 * width), nn.GELU(), nn.Linear(2 * width, width))
 
     def forward(
-        self, tokens: torch.Tensor, allowed: torch.Tensor, past: tuple[torch.Tensor, torch.Tensor] | None = None
+        self, tokens: torch.Tensor, allowed: torch.Tensor, cache: tuple[torch.Tensor, ...] | None = None
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
-        """``tokens`` (B, S, W); ``past``: keys and values (B, heads, P, W / heads) of earlier tokens, put before the
-        new ones; ``allowed`` (B, S, P + S): query i may attend to key j. Returns the new tokens and all keys, values.
+        """``tokens`` (B, S, W); ``allowed`` (B, S, S): query i may attend to key j. Returns the new tokens and the
+        keys and values (B, heads, S, W / heads).
+
+        ``cache``: ``(keys, values, slot)`` of earlier tokens, (B, heads, M, W / heads) and (B,), for one new token
+        per row (S = 1): its key and value are written in place at ``slot`` and it attends over the M cached ones
+        (``allowed`` (B, 1, M)). Writing in place, not concatenating, spares an allocation per step.
         """
         batch, length, width = tokens.shape
         q, k, v = self.qkv(self.norm_attention(tokens)).chunk(3, dim=-1)
         q, k, v = (x.view(batch, length, self.num_heads, width // self.num_heads).transpose(1, 2) for x in (q, k, v))
-        if past is not None:
-            k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
+        if cache is not None:
+            keys, values, slot = cache
+            rows = torch.arange(batch, device=tokens.device)
+            keys[rows, :, slot], values[rows, :, slot] = k[:, :, 0], v[:, :, 0]
+            k, v = keys, values
         attended = functional.scaled_dot_product_attention(q, k, v, attn_mask=allowed.unsqueeze(1))
         tokens = tokens + self.project(attended.transpose(1, 2).reshape(batch, length, width))
         return tokens + self.mlp(self.norm_mlp(tokens)), (k, v)
@@ -115,21 +124,23 @@ class TorchAttentionEncoder(TorchModel, Encoder):
         if sampling and self._cache_holds(memory, filled):
             return self._step_from_cache(observations, memory, filled)
         self._cache = None
-        sequence = torch.cat([memory, observations], dim=1)  # (B, M + T, obs)
+        # Only the filled part of the memory can be attended to; training sequences start with an empty one.
+        used = int(filled.max()) if batch else 0
+        sequence = torch.cat([memory[:, :used], observations], dim=1)  # (B, used + T, obs)
 
-        # Memory slots [0, filled) hold the past in order; the new steps follow at [M, M + T).
-        position = torch.arange(slots + steps, device=sequence.device)
-        valid = (position < filled[:, None]) | (position >= slots)  # (B, M + T)
+        # Memory slots [0, filled) hold the past in order; the new steps follow at [used, used + T).
+        position = torch.arange(used + steps, device=sequence.device)
+        valid = (position < filled[:, None]) | (position >= used)  # (B, used + T)
         causal = position[None, :, None] >= position[None, None, :]  # query i sees key j <= i
         allowed = causal & valid[:, None, :]
-        allowed = allowed | torch.eye(slots + steps, dtype=torch.bool, device=sequence.device)  # no empty rows
+        allowed = allowed | torch.eye(used + steps, dtype=torch.bool, device=sequence.device)  # no empty rows
 
         tokens = self.embed(self._tokenize(sequence))
         keys_values = []
         for block in self.blocks:
             tokens, key_value = block(tokens, allowed)
             keys_values.append(key_value)
-        outputs = self.norm_out(tokens[:, slots:])
+        outputs = self.norm_out(tokens[:, used:])
         # The next state: the last ``slots`` valid observations, oldest first, and how many there are.
         where = self._next_slots(valid, filled, steps, slots)
         state = {
@@ -164,12 +175,10 @@ class TorchAttentionEncoder(TorchModel, Encoder):
         """One new step, attending to the cached keys and values of the memory: what the whole pass computes."""
         batch, slots = memory.shape[0], memory.shape[1]
         rows = torch.arange(batch, device=memory.device)
-        allowed = torch.cat([torch.arange(slots, device=memory.device)[None] < filled[:, None],
-                             torch.ones(batch, 1, dtype=torch.bool, device=memory.device)], dim=1)[:, None]  # fmt: skip
+        allowed = (torch.arange(slots, device=memory.device)[None] <= filled[:, None])[:, None]  # the past and itself
         tokens = self.embed(self._tokenize(observations))
         for block, (keys, values) in zip(self.blocks, self._cache["keys_values"], strict=True):
-            tokens, (all_keys, all_values) = block(tokens, allowed, past=(keys, values))
-            keys[rows, :, filled], values[rows, :, filled] = all_keys[:, :, -1], all_values[:, :, -1]
+            tokens, _ = block(tokens, allowed, cache=(keys, values, filled))
         next_memory = memory.clone()
         next_memory[rows, filled] = observations[:, 0]
         state = {"memory": next_memory, "length": (filled + 1)[:, None].to(memory.dtype)}
