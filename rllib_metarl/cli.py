@@ -41,6 +41,7 @@ def _float_where(accept: Callable[[float], bool], wording: str) -> Callable[[str
 positive_float = _float_where(lambda value: value > 0, "a positive number")
 non_negative_float = _float_where(lambda value: value >= 0, "a number >= 0")
 probability = _float_where(lambda value: 0.0 <= value <= 1.0, "a probability in [0, 1]")
+discount = _float_where(lambda value: 0.0 < value <= 1.0, "a discount in (0, 1]")
 
 
 def key_value(text: str) -> tuple[str, Any]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from rllib_metarl.cli import key_value, non_negative_float, non_negative_int, positive_float, positive_int
+from rllib_metarl.cli import discount, key_value, non_negative_float, non_negative_int, positive_float, positive_int
 from rllib_metarl.presets import ALGORITHMS, CORES, RETURN_METRIC, Preset, get_preset
 from rllib_metarl.registry import TASKS, get_task
 
@@ -115,6 +115,7 @@ def build_parser(
                         help="ppo, appo, impala (RLlib's), or a2c (rllib_metarl.a2c)")  # fmt: skip
     parser.add_argument("--core", choices=CORES, default="lstm", help="memory core: lstm, gru, or causal attention")
     parser.add_argument("--lr", type=positive_float, help="learning rate (default: the preset's)")
+    parser.add_argument("--gamma", type=discount, help="discount factor (default: the preset's)")
     parser.add_argument("--entropy-coeff", type=non_negative_float,
                         help="weight of the policy's entropy bonus (default: the preset's)")  # fmt: skip
     parser.add_argument(
@@ -184,6 +185,7 @@ def parse_experiment(
         algo=args.algo,
         core=args.core,
         lr=args.lr,
+        gamma=args.gamma,
         entropy_coeff=args.entropy_coeff,
         num_workers=args.num_workers,
         envs_per_worker=args.envs_per_worker,

@@ -30,6 +30,8 @@ ARMS = EnvOption(("-k", "--k", "--num-arms"), "num_arms", positive_int, "arms")
         ("eleven_arm", ["--trial-length", "-3"], "expected a positive integer, got '-3'"),
         ("eleven_arm", ["--lr", "-0.1"], "expected a positive number, got '-0.1'"),
         ("eleven_arm", ["--entropy-coeff", "-0.01"], "argument --entropy-coeff: expected a number >= 0, got '-0.01'"),
+        ("k_armed", ["--gamma", "1.01"], "argument --gamma: expected a discount in (0, 1], got '1.01'"),
+        ("k_armed", ["--gamma", "0"], "argument --gamma: expected a discount in (0, 1], got '0'"),
         ("eleven_arm", ["--entropy-coeff", "nan"], "expected a number >= 0, got 'nan'"),
         ("eleven_arm", ["-w", "two"], "expected an integer >= 0, got 'two'"),
         (
@@ -80,6 +82,8 @@ def test_good_input_builds_the_experiment(tmp_path):
     assert experiment.env_config == {"trial_length": 50, "meta": False, "task_seed": 0}
     assert experiment.preset.lr == 0.01
     assert experiment.preset.entropy_coeff == 0.01  # the preset's
+    assert experiment.preset.gamma == 0.9  # the preset's
+    assert parse_experiment("eleven_arm", ["--gamma", "1", "--storage-path", str(tmp_path)]).preset.gamma == 1.0
     assert (
         parse_experiment("eleven_arm", ["--entropy-coeff", "0", "--storage-path", str(tmp_path)]).preset.entropy_coeff
         == 0
