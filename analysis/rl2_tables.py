@@ -25,6 +25,7 @@ from rllib_metarl.baselines.play import play_baseline
 from rllib_metarl.baselines.tuning import BANDIT_BASELINES, MDP_BASELINES, Baseline, tune
 from rllib_metarl.cli import positive_int
 from rllib_metarl.experiment import write_csv, write_text
+from rllib_metarl.seeding import TUNING_STREAM
 from rllib_metarl.stats import mean_interval
 
 AGENT = "RL^2"
@@ -103,8 +104,11 @@ def bandit_cell(text: str) -> Cell:
 
 
 # -- measuring ----------------------------------------------------------------------------------------------------
-def measure_cell(cell: Cell, trials: int, tuning_trials: int, seed: int, agents: dict[Cell, dict]) -> pd.DataFrame:
-    """Every baseline (tuned) and the cell's trained agent, if any, on the same held-out trials."""
+def measure_cell(
+    cell: Cell, trials: int, tuning_trials: int, seed: int, agents: dict[Cell, list[dict[str, Any]]]
+) -> pd.DataFrame:
+    """Every baseline (tuned) and the cell's trained agent (:func:`choose_agent`), if any, on the same held-out
+    trials."""
     rows = []
     for baseline in cell.baselines:
         started = time.time()
@@ -114,10 +118,10 @@ def measure_cell(cell: Cell, trials: int, tuning_trials: int, seed: int, agents:
         print(
             f"  {cell.label:>14}  {baseline.name:<14} {_shown(rows[-1])}   ({time.time() - started:.0f} s)", flush=True
         )
-    agent = agents.get(cell)
-    if agent is not None:
+    if cell in agents:
         from rllib_metarl.evaluation import evaluate_checkpoint
 
+        agent = choose_agent(cell, agents[cell], tuning_trials, seed)
         results = evaluate_checkpoint(agent["checkpoint"], cell.task, cell.env_config, trials, seed)
         rows.append(_row(cell, AGENT, results, trials, **agent))
         print(f"  {cell.label:>14}  {AGENT:<14} {_shown(rows[-1])}   (checkpoint {agent['checkpoint']})", flush=True)
@@ -146,11 +150,11 @@ def _shown(row: dict[str, Any]) -> str:
 
 
 # -- trained agents -----------------------------------------------------------------------------------------------
-def find_agents(storage_path: Path) -> dict[Cell, dict[str, Any]]:
-    """The best trained agent per cell among the experiments under ``storage_path`` (by its held-out mean)."""
+def find_agents(storage_path: Path) -> dict[Cell, list[dict[str, Any]]]:
+    """Every trained agent under ``storage_path``, by cell: each experiment's best checkpoint (by training return)."""
     from rllib_metarl.evaluation import training_env_of
 
-    agents: dict[Cell, dict[str, Any]] = {}
+    agents: dict[Cell, list[dict[str, Any]]] = {}
     for summary_file in sorted(storage_path.glob("*/summary.csv")):
         summary = pd.read_csv(summary_file).iloc[0].to_dict()
         checkpoint = Path(str(summary.get("checkpoint", "")))
@@ -160,19 +164,35 @@ def find_agents(storage_path: Path) -> dict[Cell, dict[str, Any]]:
         cell = _cell_of(*trained_on)
         if cell is None:
             continue
-        agent = {
-            "checkpoint": str(checkpoint),
-            "experiment": summary_file.parent.name,
-            "train_wall_time_s": summary.get("train_wall_time_s"),
-            "checkpoint_iteration": summary.get("checkpoint_iteration"),
-            "selection": "best checkpoint by training return",
-            "_held_out_mean": summary.get("mean_return", float("-inf")),
-        }
-        if cell not in agents or agent["_held_out_mean"] > agents[cell]["_held_out_mean"]:
-            agents[cell] = agent
-    for agent in agents.values():
-        agent.pop("_held_out_mean")
+        agents.setdefault(cell, []).append(
+            {
+                "checkpoint": str(checkpoint),
+                "experiment": summary_file.parent.name,
+                "train_wall_time_s": summary.get("train_wall_time_s"),
+                "checkpoint_iteration": summary.get("checkpoint_iteration"),
+                "selection": "best checkpoint by training return",
+            }
+        )
     return agents
+
+
+def choose_agent(cell: Cell, candidates: list[dict[str, Any]], tuning_trials: int, seed: int) -> dict[str, Any]:
+    """The cell's agent: with several runs, the one with the best mean on the tuning trials, as the baselines' own
+    parameters are chosen. Never on the held-out trials, which would favour an agent by their luck."""
+    from rllib_metarl.evaluation import evaluate_checkpoint
+
+    if len(candidates) == 1:
+        return candidates[0]
+    scored = []
+    for agent in candidates:
+        results = evaluate_checkpoint(
+            agent["checkpoint"], cell.task, cell.env_config, tuning_trials, seed, stream=TUNING_STREAM
+        )
+        scored.append((float(results["return"].mean()), agent))
+        print(f"  {cell.label:>14}  {AGENT} candidate {agent['experiment']}: {scored[-1][0]:.3f} on the tuning trials")
+    _, best = max(scored, key=lambda pair: pair[0])
+    selection = f"{best['selection']}; best of {len(candidates)} runs on {tuning_trials} tuning trials"
+    return {**best, "selection": selection}
 
 
 def _cell_of(task: str, env_config: dict[str, Any]) -> Cell | None:

@@ -12,7 +12,7 @@ import pandas as pd
 
 from rllib_metarl.envs.vector import copy_info
 from rllib_metarl.registry import get_task, make_agent_vector_env
-from rllib_metarl.seeding import trial_seeds
+from rllib_metarl.seeding import HELD_OUT_STREAM, trial_seeds
 from rllib_metarl.stats import mean_interval
 
 MODULE_SUBDIR = Path("learner_group", "learner", "rl_module", "default_policy")
@@ -72,15 +72,20 @@ def evaluate_module(
     seed: int = 0,
     explore: bool = False,
     batch_size: int = 500,
+    *,
+    stream: int = HELD_OUT_STREAM,
 ) -> pd.DataFrame:
     """Play ``num_trials`` held-out trials with frozen weights; one row per trial.
 
-    Trial i starts from ``trial_seeds(num_trials, seed)[i]``, as in the baselines' play. Columns: ``trial``,
+    Trial i starts from ``trial_seeds(num_trials, seed, stream)[i]``, as in the baselines' play (another ``stream``,
+    e.g. ``TUNING_STREAM``, gives trials disjoint from the held-out ones). Columns: ``trial``,
     ``return``, ``length``, plus the env's per-trial metrics (``regret``, ``optimal_action_rate``, ...).
     ``explore=False`` takes the most probable action (RLlib's ``explore=False``);
     ``explore=True`` samples from the policy. The LSTM state is carried through each trial and reset between them.
     """
-    trials, _ = play_module(module, task_name, env_config, num_trials, seed, explore, batch_size, record_steps=False)
+    trials, _ = play_module(
+        module, task_name, env_config, num_trials, seed, explore, batch_size, record_steps=False, stream=stream
+    )
     return trials
 
 
@@ -93,6 +98,8 @@ def play_module(
     explore: bool = False,
     batch_size: int = 500,
     record_steps: bool = True,
+    *,
+    stream: int = HELD_OUT_STREAM,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`evaluate_module`'s trials, plus one row per step for behavioural analyses (empty unless
     ``record_steps``): ``trial``, ``step``, ``action``, ``reward`` and every scalar the env put in ``info``
@@ -100,7 +107,7 @@ def play_module(
     """
     import torch
 
-    all_seeds = trial_seeds(num_trials, seed)  # the same trials as the baselines' (rllib_metarl.baselines.play)
+    all_seeds = trial_seeds(num_trials, seed, stream)  # the same trials as the baselines' (rllib_metarl.baselines.play)
     trials: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] | None = [] if record_steps else None
     with torch.no_grad():
@@ -203,14 +210,17 @@ def evaluate_checkpoint(
     num_trials: int = 1000,
     seed: int = 0,
     explore: bool = False,
+    *,
+    stream: int = HELD_OUT_STREAM,
 ) -> pd.DataFrame:
-    """Evaluate a checkpoint with frozen weights on ``num_trials`` held-out trials; one row per trial.
+    """Evaluate a checkpoint with frozen weights on ``num_trials`` held-out trials (``stream``: see
+    :func:`evaluate_module`); one row per trial.
 
     ``task_name``/``env_config`` default to what the checkpoint's Tune trial trained on, so ``task_name`` is only
     needed to test on another task (e.g. train on ``dependent_easy``, test on ``dependent_medium``).
     """
     task_name, env_config = resolve_task(checkpoint, task_name, env_config)
-    return evaluate_module(load_module(checkpoint), task_name, env_config, num_trials, seed, explore)
+    return evaluate_module(load_module(checkpoint), task_name, env_config, num_trials, seed, explore, stream=stream)
 
 
 def resolve_task(
