@@ -4,8 +4,9 @@
     python -m analysis.rl2_tables --table bandits --bandit-cells 10x5 100x5 --trials 1000
 
 Every baseline of :mod:`rllib_metarl.baselines.tuning` is tuned on its own trials, then played on the held-out trials;
-every trained agent found under ``--storage-path`` (the summaries the ``tune_configs/rl2_*.py`` runs write) is
-evaluated with frozen weights on the very same trials. Each cell is the mean return with its 95% interval; a
+the trained agents found under ``--storage-path`` (the summaries the ``tune_configs/rl2_*.py`` runs write) are scored on
+the tuning trials too, and the best of them (greedy or sampling, :func:`choose_agent`) is evaluated with frozen weights
+on the very same held-out trials. Each cell is the mean return with its 95% interval; a
 ``*`` marks a paper figure outside our interval. Writes ``rl2_tables.md`` and ``rl2_tables.csv`` (one row per
 cell and method, with the tuned parameter, and for agents the training budget and checkpoint).
 """
@@ -122,7 +123,7 @@ def measure_cell(
         from rllib_metarl.evaluation import evaluate_checkpoint
 
         agent = choose_agent(cell, agents[cell], tuning_trials, seed)
-        results = evaluate_checkpoint(agent["checkpoint"], cell.task, cell.env_config, trials, seed)
+        results = evaluate_checkpoint(agent["checkpoint"], cell.task, cell.env_config, trials, seed, agent["explore"])
         rows.append(_row(cell, AGENT, results, trials, **agent))
         print(f"  {cell.label:>14}  {AGENT:<14} {_shown(rows[-1])}   (checkpoint {agent['checkpoint']})", flush=True)
     return pd.DataFrame(rows)
@@ -177,22 +178,25 @@ def find_agents(storage_path: Path) -> dict[Cell, list[dict[str, Any]]]:
 
 
 def choose_agent(cell: Cell, candidates: list[dict[str, Any]], tuning_trials: int, seed: int) -> dict[str, Any]:
-    """The cell's agent: with several runs, the one with the best mean on the tuning trials, as the baselines' own
-    parameters are chosen. Never on the held-out trials, which would favour an agent by their luck."""
+    """The cell's agent and how it acts: every run's best checkpoint, greedy and sampling its actions, each scored on
+    the tuning trials (as the baselines' parameters are chosen, never on the held-out trials, which would favour a
+    choice by their luck); the best pair wins. ``explore`` in the result says whether it samples."""
     from rllib_metarl.evaluation import evaluate_checkpoint
 
-    if len(candidates) == 1:
-        return candidates[0]
     scored = []
     for agent in candidates:
-        results = evaluate_checkpoint(
-            agent["checkpoint"], cell.task, cell.env_config, tuning_trials, seed, stream=TUNING_STREAM
-        )
-        scored.append((float(results["return"].mean()), agent))
-        print(f"  {cell.label:>14}  {AGENT} candidate {agent['experiment']}: {scored[-1][0]:.3f} on the tuning trials")
-    _, best = max(scored, key=lambda pair: pair[0])
-    selection = f"{best['selection']}; best of {len(candidates)} runs on {tuning_trials} tuning trials"
-    return {**best, "selection": selection}
+        for explore in (False, True):
+            results = evaluate_checkpoint(
+                agent["checkpoint"], cell.task, cell.env_config, tuning_trials, seed, explore, stream=TUNING_STREAM
+            )
+            scored.append((float(results["return"].mean()), explore, agent))
+            mode = "sampled" if explore else "greedy"
+            print(f"  {cell.label:>14}  {AGENT} {agent['experiment']}, {mode}: {scored[-1][0]:.3f} (tuning trials)")
+    _, explore, best = max(scored, key=lambda entry: entry[0])
+    runs = f"best of {len(candidates)} runs" if len(candidates) > 1 else "one run"
+    mode = "sampled" if explore else "greedy"
+    selection = f"{best['selection']}; {runs}, {mode} actions, chosen on {tuning_trials} tuning trials"
+    return {**best, "explore": explore, "selection": selection}
 
 
 def _cell_of(task: str, env_config: dict[str, Any]) -> Cell | None:

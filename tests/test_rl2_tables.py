@@ -63,25 +63,25 @@ def test_tables_command_with_trained_agents(tmp_path):
     pd.testing.assert_frame_equal(pd.read_csv(output / "rl2_tables.csv")[["n", "mean"]], frame[["n", "mean"]])
 
 
-def test_several_runs_of_a_cell_are_chosen_between_on_the_tuning_trials_not_the_held_out_ones(monkeypatch):
+def test_the_agent_and_its_action_mode_are_chosen_on_the_tuning_trials_not_the_held_out_ones(monkeypatch):
     from rllib_metarl import evaluation
     from rllib_metarl.seeding import TUNING_STREAM
 
     calls = []
+    means = {("weak", False): 5.0, ("weak", True): 5.5, ("strong", False): 6.0, ("strong", True): 5.8}
 
     def fake_evaluate(checkpoint, task, env_config, num_trials, seed, explore=False, *, stream):
-        calls.append((checkpoint, stream, num_trials))
-        mean = {"weak": 5.0, "strong": 6.0}[checkpoint]
-        return pd.DataFrame({"return": np.full(num_trials, mean)})
+        calls.append((checkpoint, explore, stream, num_trials))
+        return pd.DataFrame({"return": np.full(num_trials, means[checkpoint, explore])})
 
     monkeypatch.setattr(evaluation, "evaluate_checkpoint", fake_evaluate)
     cell = rl2_tables.Cell("bandits", 10, 5)
     candidates = [{"checkpoint": name, "experiment": name, "selection": "best checkpoint by training return"}
                   for name in ("weak", "strong")]  # fmt: skip
     chosen = rl2_tables.choose_agent(cell, candidates, tuning_trials=30, seed=0)
-    assert chosen["checkpoint"] == "strong"
-    assert chosen["selection"].endswith("best of 2 runs on 30 tuning trials")
-    assert calls == [("weak", TUNING_STREAM, 30), ("strong", TUNING_STREAM, 30)]
-    calls.clear()
-    assert rl2_tables.choose_agent(cell, candidates[:1], tuning_trials=30, seed=0) is candidates[0]
-    assert calls == []  # a single run needs no choosing
+    assert (chosen["checkpoint"], chosen["explore"]) == ("strong", False)
+    assert chosen["selection"].endswith("best of 2 runs, greedy actions, chosen on 30 tuning trials")
+    assert {(c, e) for c, e, _, _ in calls} == set(means)
+    assert {(stream, trials) for _, _, stream, trials in calls} == {(TUNING_STREAM, 30)}
+    means["weak", True] = 7.0  # sampling can beat acting greedily, and then it is chosen
+    assert rl2_tables.choose_agent(cell, candidates[:1], tuning_trials=30, seed=0)["explore"] is True
