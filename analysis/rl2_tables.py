@@ -181,13 +181,14 @@ def choose_agent(cell: Cell, candidates: list[dict[str, Any]], tuning_trials: in
     """The cell's agent and how it acts: every run's best checkpoint, greedy and sampling its actions, each scored on
     the tuning trials (as the baselines' parameters are chosen, never on the held-out trials, which would favour a
     choice by their luck); the best pair wins. ``explore`` in the result says whether it samples."""
-    from rllib_metarl.evaluation import evaluate_checkpoint
+    from rllib_metarl.evaluation import evaluate_module, load_module
 
     scored = []
     for agent in candidates:
+        module = load_module(agent["checkpoint"])  # once for both ways of acting
         for explore in (False, True):
-            results = evaluate_checkpoint(
-                agent["checkpoint"], cell.task, cell.env_config, tuning_trials, seed, explore, stream=TUNING_STREAM
+            results = evaluate_module(
+                module, cell.task, cell.env_config, tuning_trials, seed, explore, stream=TUNING_STREAM
             )
             scored.append((float(results["return"].mean()), explore, agent))
             mode = "sampled" if explore else "greedy"

@@ -70,11 +70,13 @@ def test_the_agent_and_its_action_mode_are_chosen_on_the_tuning_trials_not_the_h
     calls = []
     means = {("weak", False): 5.0, ("weak", True): 5.5, ("strong", False): 6.0, ("strong", True): 5.8}
 
-    def fake_evaluate(checkpoint, task, env_config, num_trials, seed, explore=False, *, stream):
-        calls.append((checkpoint, explore, stream, num_trials))
-        return pd.DataFrame({"return": np.full(num_trials, means[checkpoint, explore])})
+    def fake_evaluate(module, task, env_config, num_trials, seed, explore=False, *, stream):
+        calls.append((module, explore, stream, num_trials))
+        return pd.DataFrame({"return": np.full(num_trials, means[module, explore])})
 
-    monkeypatch.setattr(evaluation, "evaluate_checkpoint", fake_evaluate)
+    loaded = []
+    monkeypatch.setattr(evaluation, "load_module", lambda checkpoint: loaded.append(checkpoint) or checkpoint)
+    monkeypatch.setattr(evaluation, "evaluate_module", fake_evaluate)
     cell = rl2_tables.Cell("bandits", 10, 5)
     candidates = [{"checkpoint": name, "experiment": name, "selection": "best checkpoint by training return"}
                   for name in ("weak", "strong")]  # fmt: skip
@@ -83,5 +85,6 @@ def test_the_agent_and_its_action_mode_are_chosen_on_the_tuning_trials_not_the_h
     assert chosen["selection"].endswith("best of 2 runs, greedy actions, chosen on 30 tuning trials")
     assert {(c, e) for c, e, _, _ in calls} == set(means)
     assert {(stream, trials) for _, _, stream, trials in calls} == {(TUNING_STREAM, 30)}
+    assert loaded == ["weak", "strong"]  # each checkpoint loaded once, for both ways of acting
     means["weak", True] = 7.0  # sampling can beat acting greedily, and then it is chosen
     assert rl2_tables.choose_agent(cell, candidates[:1], tuning_trials=30, seed=0)["explore"] is True
