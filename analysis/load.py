@@ -70,6 +70,15 @@ def load_trial_history(trial_dir: Path) -> pd.DataFrame:
     return history
 
 
+def describe_lr(lr: Any) -> Any:
+    """A trial's learning rate: the number, or for RLlib's ``[[step, value], ...]`` schedule (``--lr-final``) a
+    string such as ``'0.001 -> 0.0001 by step 5000000'``."""
+    if not isinstance(lr, list):
+        return lr
+    (_, first), *_, (last_step, last) = lr
+    return f"{first:g} -> {last:g} by step {last_step}"
+
+
 def load_experiment(path: str | Path) -> LoadedExperiment:
     """Histories and per-trial summary of every trial in a Tune experiment folder."""
     path = Path(path).expanduser()
@@ -86,7 +95,7 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
         history = load_trial_history(trial_dir)
         history.insert(0, "trial", trial_dir.name)
         history.insert(1, "seed", params.get("seed"))
-        history.insert(2, "lr", params.get("lr"))
+        history.insert(2, "lr", describe_lr(params.get("lr")))
         histories.append(history)
         summaries.append(_summarize_trial(trial_dir.name, params, history))
     evaluation_file = path / "summary.csv"
@@ -104,7 +113,7 @@ def _summarize_trial(name: str, params: dict[str, Any], history: pd.DataFrame) -
     row: dict[str, Any] = {
         "trial": name,
         "seed": params.get("seed"),
-        "lr": params.get("lr"),
+        "lr": describe_lr(params.get("lr")),
         "iterations": len(history),
     }
     if history.empty:

@@ -115,6 +115,10 @@ def build_parser(
                         help="ppo, appo, impala (RLlib's), or a2c (rllib_metarl.a2c)")  # fmt: skip
     parser.add_argument("--core", choices=CORES, default="lstm", help="memory core: lstm, gru, or causal attention")
     parser.add_argument("--lr", type=positive_float, help="learning rate (default: the preset's)")
+    parser.add_argument(
+        "--lr-final", type=positive_float, help="decay the learning rate linearly to this over --lr-decay-steps"
+    )
+    parser.add_argument("--lr-decay-steps", type=positive_int, help="sampled env steps to reach --lr-final")
     parser.add_argument("--gamma", type=discount, help="discount factor (default: the preset's)")
     parser.add_argument("--entropy-coeff", type=non_negative_float,
                         help="weight of the policy's entropy bonus (default: the preset's)")  # fmt: skip
@@ -180,11 +184,17 @@ def parse_experiment(
     except (TypeError, ValueError) as error:
         parser.error(f"{task.name}: {error}")
 
+    if (args.lr_final is None) != (args.lr_decay_steps is None):
+        parser.error("--lr-final and --lr-decay-steps go together: give both or neither")
+    if args.scheduler == "pbt" and args.lr_final is not None:
+        parser.error("--scheduler pbt mutates the learning rate itself: drop --lr-final and --lr-decay-steps")
     preset = get_preset(
         task.name,
         algo=args.algo,
         core=args.core,
         lr=args.lr,
+        lr_final=args.lr_final,
+        lr_decay_steps=args.lr_decay_steps,
         gamma=args.gamma,
         entropy_coeff=args.entropy_coeff,
         num_workers=args.num_workers,
@@ -352,6 +362,8 @@ PROGRESS_METRICS = {
     "training_iteration": "iter",
     "time_total_s": "time (s)",
     "num_env_steps_sampled_lifetime": "env steps",
+    # The learner's current rate, not the config's: PBT mutates it, --lr-final decays it.
+    "learners/default_policy/default_optimizer_learning_rate": "lr",
     RETURN_METRIC: "return",
     "env_runners/meta/optimal_action_rate": "optimal arm",
     "env_runners/meta/regret": "regret",
@@ -366,9 +378,7 @@ PROGRESS_METRICS = {
 def progress_reporter() -> Any:
     from ray.tune import CLIReporter
 
-    return CLIReporter(
-        metric_columns=PROGRESS_METRICS, parameter_columns={"seed": "seed", "lr": "lr"}, max_report_frequency=30
-    )
+    return CLIReporter(metric_columns=PROGRESS_METRICS, parameter_columns={"seed": "seed"}, max_report_frequency=30)
 
 
 def best_checkpoint(results: Any) -> tuple[Any, Any]:

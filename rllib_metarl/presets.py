@@ -36,6 +36,10 @@ class Preset:
     """Hyperparameters and budget of one task's default experiment."""
 
     lr: float = 1e-3
+    # With both set, the learning rate falls linearly from ``lr`` to ``lr_final`` over the first ``lr_decay_steps``
+    # sampled env steps, then stays there (RLlib's piecewise schedule over the run's sampled steps).
+    lr_final: float | None = None
+    lr_decay_steps: int | None = None
     gamma: float = 0.9
     lambda_: float = 0.95
     entropy_coeff: float = 0.01
@@ -142,9 +146,21 @@ def get_preset(task_name: str, **overrides: Any) -> Preset:
         raise ValueError(f"unknown algorithm {preset.algo!r}; allowed: {', '.join(ALGORITHMS)}")
     if preset.core not in CORES:
         raise ValueError(f"unknown core {preset.core!r}; allowed: {', '.join(CORES)}")
+    if (preset.lr_final is None) != (preset.lr_decay_steps is None):
+        raise ValueError(
+            f"a learning-rate decay needs both lr_final and lr_decay_steps, got lr_final={preset.lr_final!r} "
+            f"and lr_decay_steps={preset.lr_decay_steps!r}"
+        )
     if "entropy_coeff" not in overrides and preset.algo in preset.entropy_coeff_by_algo:
         preset = replace(preset, entropy_coeff=preset.entropy_coeff_by_algo[preset.algo])
     return preset
+
+
+def learning_rate(preset: Preset) -> float | list[list[float]]:
+    """The preset's learning rate: a constant, or RLlib's ``[[step, value], ...]`` schedule for a linear decay."""
+    if preset.lr_decay_steps is None:
+        return preset.lr
+    return [[0, preset.lr], [preset.lr_decay_steps, preset.lr_final]]
 
 
 def algorithm_class(algo: str) -> type[Algorithm]:
@@ -213,7 +229,7 @@ def algorithm_config(task_name: str, preset: Preset, env_config: dict[str, Any],
         )
         .learners(num_learners=0)  # in the trial's process: a remote learner hangs IMPALA/APPO on 2 cores
         .training(
-            lr=preset.lr,
+            lr=learning_rate(preset),
             gamma=preset.gamma,
             entropy_coeff=preset.entropy_coeff,
             vf_loss_coeff=preset.vf_loss_coeff,

@@ -32,6 +32,13 @@ ARMS = EnvOption(("-k", "--k", "--num-arms"), "num_arms", positive_int, "arms")
         ("eleven_arm", ["--entropy-coeff", "-0.01"], "argument --entropy-coeff: expected a number >= 0, got '-0.01'"),
         ("k_armed", ["--gamma", "1.01"], "argument --gamma: expected a discount in (0, 1], got '1.01'"),
         ("k_armed", ["--gamma", "0"], "argument --gamma: expected a discount in (0, 1], got '0'"),
+        ("k_armed", ["--lr-final", "1e-4"], "--lr-final and --lr-decay-steps go together"),
+        ("k_armed", ["--lr-decay-steps", "0"], "argument --lr-decay-steps: expected a positive integer, got '0'"),
+        (
+            "k_armed",
+            ["--scheduler", "pbt", "--lr-final", "1e-4", "--lr-decay-steps", "1000"],
+            "--scheduler pbt mutates the learning rate itself",
+        ),
         ("eleven_arm", ["--entropy-coeff", "nan"], "expected a number >= 0, got 'nan'"),
         ("eleven_arm", ["-w", "two"], "expected an integer >= 0, got 'two'"),
         (

@@ -184,3 +184,18 @@ def test_pbt_scheduler_runs(tmp_path):
     summary = load_experiment(tmp_path / "pbt").summary
     assert len(summary) == 2 and (summary["iterations"] == 3).all()
     assert set(summary["seed"]) == {0, 1}
+
+
+def test_learning_rate_decays_linearly_over_the_sampled_steps(local_ray):
+    # 4 copies x 1 trial of 10 pulls = 40 sampled steps per iteration; the rate reaches lr_final at step 80.
+    preset = get_preset("k_armed", envs_per_worker=4, trials_per_rollout=1, lr=1e-3, lr_final=1e-4, lr_decay_steps=80)
+    algo = algorithm_config("k_armed", preset, {"num_arms": 3, "trial_length": 10}, seed=0).build_algo()
+    try:
+        rates = []
+        for _ in range(3):
+            algo.train()
+            [optimizer] = algo.learner_group._learner._named_optimizers.values()
+            rates.append(optimizer.param_groups[0]["lr"])
+    finally:
+        algo.stop()
+    assert rates == pytest.approx([1e-3 - 0.5 * 9e-4, 1e-4, 1e-4])
