@@ -193,9 +193,8 @@ def test_learning_rate_decays_linearly_over_the_sampled_steps(local_ray):
     try:
         rates = []
         for _ in range(3):
-            algo.train()
-            [optimizer] = algo.learner_group._learner._named_optimizers.values()
-            rates.append(optimizer.param_groups[0]["lr"])
+            result = algo.train()  # the rate the learner's optimizer used, as the progress table's lr column shows
+            rates.append(result["learners"]["default_policy"]["default_optimizer_learning_rate"])
     finally:
         algo.stop()
     assert rates == pytest.approx([1e-3 - 0.5 * 9e-4, 1e-4, 1e-4])
