@@ -7,11 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # the scripts import their sibling common.py
 
+import mdp_memory_probe  # noqa: E402
 import throughput  # noqa: E402
 import time_to_optimal  # noqa: E402
 
@@ -88,3 +91,30 @@ def test_memory_smoke_reports_the_peak_of_the_main_jobs_process_tree(tmp_path):
     assert record["processes_at_peak"] >= 3
     assert 200 < record["peak_rss_largest_process_mb"] <= record["peak_rss_total_mb"] < 24_000
     assert "--stop-time 5" in record["command"]
+
+
+def test_mdp_memory_probe_references_are_the_prior_and_the_bayes_posterior_mean():
+    trials = mdp_memory_probe.random_play(256, np.random.default_rng(0))
+    assert trials["obs"].shape[:2] == trials["rewards"].shape == (256, 100)
+    assert (trials["posterior"][:, 0] == 1.0).all()  # no pair has been visited at a trial's first step
+    # Same numbers from the same generator seed: the probe's trials are reproducible.
+    again = mdp_memory_probe.random_play(256, np.random.default_rng(0))
+    assert torch.equal(trials["rewards"], again["rewards"])
+    # The posterior mean beats the prior mean (error 2 in expectation; ~1.66 for the posterior over 100 steps).
+    memoryless = ((trials["rewards"] - 1.0) ** 2).mean()
+    bayes = ((trials["rewards"] - trials["posterior"]) ** 2).mean()
+    assert 1.8 < memoryless < 2.2 and bayes < memoryless - 0.2
+    assert mdp_memory_probe.learned_fraction((trials["rewards"] - 1.0) ** 2, trials) == pytest.approx(0.0, abs=1e-6)
+    errors = (trials["rewards"] - trials["posterior"]) ** 2
+    assert mdp_memory_probe.learned_fraction(errors, trials) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_mdp_memory_probe_smoke_trains_every_core(tmp_path):
+    output = tmp_path / "probe.jsonl"
+    result = run_benchmark("mdp_memory_probe.py", "--smoke", "--output", str(output))
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    rows = records(output)
+    assert [r["core"] for r in rows] == ["lstm", "gru", "attention"]
+    assert all(r["updates"] >= 2 and r["env_steps"] == 100 * r["trials"] and np.isfinite(r["learned"]) for r in rows)
+    result = run_benchmark("mdp_memory_probe.py", "--lr", "0", timeout=60)
+    assert result.returncode == 2 and "--lr must be positive, got 0.0" in result.stderr
