@@ -97,6 +97,11 @@ def test_mdp_memory_probe_references_are_the_prior_and_the_bayes_posterior_mean(
     trials = mdp_memory_probe.random_play(256, np.random.default_rng(0))
     assert trials["obs"].shape[:2] == trials["rewards"].shape == (256, 100)
     assert (trials["posterior"][:, 0] == 1.0).all()  # no pair has been visited at a trial's first step
+    paid: dict[tuple[int, int], list[float]] = {}  # trial 0's history, pair by pair, step by step
+    for t in range(100):
+        earlier = paid.setdefault((int(trials["obs"][0, t, :10].argmax()), int(trials["actions"][0, t])), [])
+        assert float(trials["posterior"][0, t]) == pytest.approx((1 + sum(earlier)) / (1 + len(earlier)), abs=1e-5)
+        earlier.append(float(trials["rewards"][0, t]))
     # Same numbers from the same generator seed: the probe's trials are reproducible.
     again = mdp_memory_probe.random_play(256, np.random.default_rng(0))
     assert torch.equal(trials["rewards"], again["rewards"])
