@@ -35,51 +35,49 @@ import torch
 import tree
 from common import RESULTS, append_record, machine
 
+from rllib_metarl.baselines.mdps import MDPPolicy
 from rllib_metarl.presets import CORES, algorithm_config, get_preset
 from rllib_metarl.registry import make_agent_vector_env
 
 TASK = "tabular_mdp"
 EVAL_TRIALS = 512
-PRIOR_MEAN = 1.0  # mu(s, a) ~ N(1, 1), reward noise N(0, 1): the posterior mean is (1 + sum) / (1 + visits)
+PRIOR_MEAN = 1.0  # mu(s, a) ~ N(1, 1): the best guess of a reward without memory
 
 
-def random_play(num_trials: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
-    """``num_trials`` trials of uniformly random actions: the agent's observations (B, T, obs), the actions and
-    rewards (B, T), and each step's Bayes posterior mean of the reward of the pair then played (B, T)."""
-    envs = make_agent_vector_env(TASK, num_trials)
+def random_play(envs: gym.vector.VectorEnv, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+    """One trial of uniformly random actions in each copy of ``envs`` (``make_agent_vector_env(TASK, ...)``): the
+    agent's observations (B, T, obs), the actions and rewards (B, T), and each step's Bayes posterior mean of the
+    reward of the pair then played (B, T), read from the MDP baselines' own posterior statistics."""
     task = envs.unwrapped.single_env  # the native vector env's single env: the task's sizes
-    num_states, trial_length = task.num_states, task.trial_length
+    posterior = MDPPolicy()
+    posterior.reset(envs.num_envs, task.num_states, task.num_actions, task.episode_length, rng)
+    copies = np.arange(envs.num_envs)
+    columns: dict[str, list[np.ndarray]] = {"obs": [], "actions": [], "rewards": [], "posterior": []}
     observation, _ = envs.reset(seed=int(rng.integers(2**31)))
-    observations, actions, rewards, posterior = [], [], [], []
-    sums = np.zeros((num_trials, num_states, envs.single_action_space.n))  # per copy and pair: rewards, visits
-    visits = np.zeros_like(sums)
-    copies = np.arange(num_trials)
-    for _ in range(trial_length):
-        action = rng.integers(envs.single_action_space.n, size=num_trials)
-        state = observation[:, :num_states].argmax(axis=1)  # the inner observation comes first: the one-hot state
-        posterior.append((PRIOR_MEAN + sums[copies, state, action]) / (1 + visits[copies, state, action]))
-        observations.append(observation)
+    for t in range(task.trial_length):
+        action = rng.integers(task.num_actions, size=envs.num_envs)
+        state = observation[:, : task.num_states].argmax(axis=1)  # the inner observation comes first: the state
+        columns["posterior"].append(posterior.mean_rewards[copies, state, action])
+        columns["obs"].append(observation)
         observation, reward, _, _, _ = envs.step(action)
-        sums[copies, state, action] += reward
-        visits[copies, state, action] += 1
-        actions.append(action)
-        rewards.append(reward)
-    envs.close()
-    stack = lambda columns: torch.as_tensor(np.stack(columns, axis=1), dtype=torch.float32)  # noqa: E731
-    return {"obs": stack(observations), "actions": stack(actions).long(), "rewards": stack(rewards),
-            "posterior": stack(posterior)}  # fmt: skip
+        episode_done = (t + 1) % task.episode_length == 0  # then the next state is 0 again, no transition
+        posterior.update(state, action, reward, observation[:, : task.num_states].argmax(axis=1), episode_done)
+        columns["actions"].append(action)
+        columns["rewards"].append(reward)
+    trials = {key: torch.as_tensor(np.stack(values, axis=1), dtype=torch.float32) for key, values in columns.items()}
+    trials["actions"] = trials["actions"].long()
+    return trials
 
 
 def build_core(core: str, width: int, input_size: int) -> Any:
     """The policy-side encoder (tokenizer + core) of the ``tabular_mdp`` preset's RLModule with this core and width,
     for inputs of ``input_size`` (the agent's observation, or two of them with ``--previous-step``)."""
-    preset = get_preset(TASK, core=core, lstm_cell_size=width)
-    config = algorithm_config(TASK, preset, env_config={})
-    spec = config.get_default_rl_module_spec()
-    spec.catalog_class = config.rl_module_spec.catalog_class
-    spec.observation_space = gym.spaces.Box(-np.inf, np.inf, shape=(input_size,), dtype=np.float32)
-    spec.action_space = gym.spaces.Discrete(2)  # unused: only the encoder is kept
-    spec.model_config = config.model_config
+    from ray.rllib.core import DEFAULT_MODULE_ID
+
+    config = algorithm_config(TASK, get_preset(TASK, core=core, lstm_cell_size=width), env_config={})
+    inputs = gym.spaces.Box(-np.inf, np.inf, shape=(input_size,), dtype=np.float32)
+    unused_actions = gym.spaces.Discrete(2)  # only the encoder is kept, not the module's policy and value heads
+    spec = config.get_rl_module_spec(spaces={DEFAULT_MODULE_ID: (inputs, unused_actions)})
     return spec.build().encoder.actor_encoder
 
 
@@ -113,7 +111,8 @@ def learned_fraction(errors: torch.Tensor, trials: dict[str, torch.Tensor]) -> f
 def probe(core: str, args: argparse.Namespace, held_out: dict[str, torch.Tensor]) -> dict[str, Any]:
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed + 1)
-    num_actions = int(held_out["actions"].max()) + 1
+    envs = make_agent_vector_env(TASK, args.batch_trials)
+    num_actions = int(envs.single_action_space.n)
     model = RewardProbe(core, args.width, held_out["obs"].shape[-1], num_actions, args.previous_step)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     trial_length = held_out["obs"].shape[1]
@@ -122,7 +121,7 @@ def probe(core: str, args: argparse.Namespace, held_out: dict[str, torch.Tensor]
                               "trials_to_90pct": None}  # fmt: skip
     start, trials_seen, updates, learned = time.perf_counter(), 0, 0, float("nan")
     while time.perf_counter() - start < args.seconds:
-        batch = random_play(args.batch_trials, rng)
+        batch = random_play(envs, rng)
         loss = ((model(batch["obs"], batch["actions"]) - batch["rewards"]) ** 2).mean()
         optimizer.zero_grad()
         loss.backward()
@@ -138,6 +137,7 @@ def probe(core: str, args: argparse.Namespace, held_out: dict[str, torch.Tensor]
                 record[key] = trials_seen
         print(f"{core:9s} {time.perf_counter() - start:6.0f} s  trials {trials_seen:7d}  "
               f"error {errors.mean():.3f}  learned {learned:5.2f}", flush=True)  # fmt: skip
+    envs.close()
     return {**record, "trials": trials_seen, "env_steps": trials_seen * trial_length, "updates": updates,
             "seconds": round(time.perf_counter() - start, 1), "learned": round(learned, 3)}  # fmt: skip
 
@@ -162,7 +162,9 @@ def main(argv: list[str] | None = None) -> None:
         if getattr(args, name) <= 0:
             parser.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     torch.set_num_threads(1)
-    held_out = random_play(EVAL_TRIALS, np.random.default_rng(10**6 + args.seed))
+    held_out_envs = make_agent_vector_env(TASK, EVAL_TRIALS)
+    held_out = random_play(held_out_envs, np.random.default_rng(10**6 + args.seed))
+    held_out_envs.close()
     for core in args.cores:
         record = probe(core, args, held_out)
         print(f"{core}: learned {record['learned']:.2f} after {record['trials']} trials ({record['env_steps']} env "

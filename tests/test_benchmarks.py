@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import torch
 
+from rllib_metarl.registry import make_agent_vector_env
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # the scripts import their sibling common.py
 
@@ -94,7 +96,8 @@ def test_memory_smoke_reports_the_peak_of_the_main_jobs_process_tree(tmp_path):
 
 
 def test_mdp_memory_probe_references_are_the_prior_and_the_bayes_posterior_mean():
-    trials = mdp_memory_probe.random_play(256, np.random.default_rng(0))
+    envs = make_agent_vector_env("tabular_mdp", 256)
+    trials = mdp_memory_probe.random_play(envs, np.random.default_rng(0))
     assert trials["obs"].shape[:2] == trials["rewards"].shape == (256, 100)
     assert (trials["posterior"][:, 0] == 1.0).all()  # no pair has been visited at a trial's first step
     paid: dict[tuple[int, int], list[float]] = {}  # trial 0's history, pair by pair, step by step
@@ -103,7 +106,7 @@ def test_mdp_memory_probe_references_are_the_prior_and_the_bayes_posterior_mean(
         assert float(trials["posterior"][0, t]) == pytest.approx((1 + sum(earlier)) / (1 + len(earlier)), abs=1e-5)
         earlier.append(float(trials["rewards"][0, t]))
     # Same numbers from the same generator seed: the probe's trials are reproducible.
-    again = mdp_memory_probe.random_play(256, np.random.default_rng(0))
+    again = mdp_memory_probe.random_play(envs, np.random.default_rng(0))
     assert torch.equal(trials["rewards"], again["rewards"])
     # The posterior mean beats the prior mean (error 2 in expectation; ~1.66 for the posterior over 100 steps).
     memoryless = ((trials["rewards"] - 1.0) ** 2).mean()
