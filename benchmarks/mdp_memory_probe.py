@@ -32,10 +32,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import torch
-import tree
 from common import RESULTS, append_record, machine
 
 from rllib_metarl.baselines.mdps import MDPPolicy
+from rllib_metarl.models import batched_initial_state
 from rllib_metarl.presets import CORES, algorithm_config, get_preset
 from rllib_metarl.registry import make_agent_vector_env
 
@@ -91,12 +91,10 @@ class RewardProbe(torch.nn.Module):
         self.head = torch.nn.Linear(width, num_actions)
 
     def forward(self, observations: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
-        batch = observations.shape[0]
         if self.previous_step:  # each input also holds the step before: the state that the last reward was paid in
             previous = torch.nn.functional.pad(observations, (0, 0, 1, 0))[:, :-1]
             observations = torch.cat([observations, previous], dim=-1)
-        state = tree.map_structure(lambda s: s.unsqueeze(0).expand(batch, *s.shape).contiguous(),
-                                   self.core.get_initial_state())  # fmt: skip
+        state = batched_initial_state(self.core, observations.shape[0])
         features = self.core({"obs": observations, "state_in": state})["encoder_out"]
         return self.head(features).gather(-1, actions.unsqueeze(-1)).squeeze(-1)
 

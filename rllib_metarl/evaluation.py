@@ -138,15 +138,13 @@ def _play_batch(
 ) -> list[dict[str, Any]]:
     """One trial in each copy of the vector env ``envs``, copy i reset with ``seeds[i]``."""
     import torch
-    import tree  # dm-tree, an RLlib dependency
     from ray.rllib.core.columns import Columns
+
+    from rllib_metarl.models import batched_initial_state
 
     count = envs.num_envs
     observations, _ = envs.reset(seed=[int(s) for s in seeds])
-    # The initial state is nested when actor and critic have their own LSTMs; give every leaf a batch axis.
-    state = tree.map_structure(
-        lambda s: torch.as_tensor(s).unsqueeze(0).repeat(count, *([1] * np.ndim(s))), module.get_initial_state()
-    )
+    state = batched_initial_state(module, count)
     returns = np.zeros(count)
     lengths = np.zeros(count, dtype=int)
     final_infos: list[dict] = [{} for _ in range(count)]

@@ -26,7 +26,9 @@ import dataclasses
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 import torch
+import tree  # dm-tree, an RLlib dependency
 from ray.rllib.algorithms.ppo.ppo_catalog import PPOCatalog
 from ray.rllib.core.columns import Columns
 from ray.rllib.core.models.base import ENCODER_OUT, Encoder, Model
@@ -36,6 +38,14 @@ from torch import nn
 from torch.nn import functional
 
 from rllib_metarl.presets import CORES
+
+
+def batched_initial_state(model: Any, count: int) -> Any:
+    """``model.get_initial_state()`` (an RLModule's or an encoder's) with a batch axis of ``count`` on every leaf:
+    the state is nested when actor and critic have their own cores."""
+    return tree.map_structure(
+        lambda s: torch.as_tensor(s).unsqueeze(0).repeat(count, *([1] * np.ndim(s))), model.get_initial_state()
+    )
 
 
 @dataclasses.dataclass

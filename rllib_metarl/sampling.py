@@ -31,6 +31,7 @@ from ray.rllib.env.single_agent_episode import SingleAgentEpisode
 from ray.rllib.utils.metrics import WEIGHTS_SEQ_NO
 
 from rllib_metarl.envs.vector import copy_info
+from rllib_metarl.models import batched_initial_state
 from rllib_metarl.registry import make_agent_vector_env, task_of_rllib_env
 
 
@@ -109,10 +110,7 @@ class TrialEnvRunner(SingleAgentEnvRunner):
         actions = np.empty((num_envs, trial_length), dtype=np.int64)
         rewards = np.empty((num_envs, trial_length))
         outputs: list[dict[str, Any]] = []
-        state = tree.map_structure(
-            lambda s: torch.as_tensor(s).unsqueeze(0).repeat(num_envs, *([1] * np.ndim(s))),
-            self.module.get_initial_state(),
-        )
+        state = batched_initial_state(self.module, num_envs)
         dist_class = (
             self.module.get_exploration_action_dist_cls() if explore else self.module.get_inference_action_dist_cls()
         )

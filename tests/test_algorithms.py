@@ -3,11 +3,10 @@
 import numpy as np
 import pytest
 import torch
-import tree  # dm-tree, an RLlib dependency
 from ray.rllib.core.columns import Columns
 
 from rllib_metarl.evaluation import evaluate_module
-from rllib_metarl.models import AttentionEncoderConfig
+from rllib_metarl.models import AttentionEncoderConfig, batched_initial_state
 from rllib_metarl.presets import ALGORITHMS, CORES, algorithm_config, get_preset
 from rllib_metarl.registry import make_agent_env
 
@@ -18,12 +17,6 @@ def build_module(core: str, task: str = "eleven_arm", **env_config):
     module = spec.build()
     module.eval()
     return module
-
-
-def initial_state(module, batch: int):
-    return tree.map_structure(
-        lambda s: torch.as_tensor(s).unsqueeze(0).repeat(batch, *([1] * np.ndim(s))), module.get_initial_state()
-    )
 
 
 def logits(module, observations, state):
@@ -37,13 +30,13 @@ def test_core_steps_exactly_as_the_whole_sequence(core):
     module = build_module(core)
     observations = torch.randn(3, 6, module.observation_space.shape[0])
     with torch.no_grad():
-        whole, _ = logits(module, observations, initial_state(module, 3))
-        state, steps = initial_state(module, 3), []
+        whole, _ = logits(module, observations, batched_initial_state(module, 3))
+        state, steps = batched_initial_state(module, 3), []
         for t in range(6):
             out, state = logits(module, observations[:, t : t + 1], state)
             steps.append(out)
         # Two chunks, the state carried between them: what training does with a long episode.
-        first, carried = logits(module, observations[:, :4], initial_state(module, 3))
+        first, carried = logits(module, observations[:, :4], batched_initial_state(module, 3))
         second, _ = logits(module, observations[:, 4:], carried)
     assert torch.allclose(whole, torch.cat(steps, dim=1), atol=1e-5)
     assert torch.allclose(whole, torch.cat([first, second], dim=1), atol=1e-5)
@@ -56,7 +49,7 @@ def test_attention_state_keeps_the_latest_observations_in_order():
     memory_length = encoder.config.memory_length
     assert memory_length == 6  # eleven-arm: 5 pulls + 1
     observations = torch.arange(8.0)[None, :, None].repeat(1, 1, encoder.input_size)
-    state = initial_state(module, 1)["actor"]
+    state = batched_initial_state(module, 1)["actor"]
     with torch.no_grad():
         for t in range(8):  # two steps past the memory's length: the oldest drop out
             state = encoder({Columns.OBS: observations[:, t : t + 1], Columns.STATE_IN: state})[Columns.STATE_OUT]
@@ -75,13 +68,13 @@ def test_attention_sampling_cache_is_used_and_never_stale(monkeypatch):
                         lambda self, *a: cached_steps.append(1) or step_from_cache(self, *a))  # fmt: skip
     observations = torch.randn(4, 20, module.observation_space.shape[0])
     with torch.no_grad():
-        state, steps, states = initial_state(module, 4), [], []
+        state, steps, states = batched_initial_state(module, 4), [], []
         for t in range(20):
             out, state = logits(module, observations[:, t : t + 1], state)
             steps.append(out)
             states.append(state)
         assert len(cached_steps) == 2 * 19  # actor and critic encoders: every step after the first
-        whole, _ = logits(module, observations, initial_state(module, 4))
+        whole, _ = logits(module, observations, batched_initial_state(module, 4))
         assert torch.allclose(whole, torch.cat(steps, dim=1), atol=1e-5)
 
         # After step 10 the cache holds states[9]. A state from earlier in the trial, or new weights with the very
@@ -95,7 +88,7 @@ def test_attention_sampling_cache_is_used_and_never_stale(monkeypatch):
             out, _ = logits(module, observations[:, 10:11], past)
             assert len(cached_steps) == 0, change
             seen = observations[:, [*range(9 if change == "earlier state" else 10), 10]]
-            whole, _ = logits(module, seen, initial_state(module, 4))
+            whole, _ = logits(module, seen, batched_initial_state(module, 4))
             assert torch.allclose(whole[:, -1:], out, rtol=1e-4, atol=1e-5), change
 
 
