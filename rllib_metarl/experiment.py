@@ -246,9 +246,10 @@ def configure_ray_auth(address: str | None) -> None:
 
     Local (embedded) Ray: Ray 2.60 turns token authentication on by default, and the dashboard then answers the
     user's own browser with 401. Our local instance listens on 127.0.0.1 only, so it runs without tokens.
-    Existing cluster: ``ray start`` enables tokens by default and saves the token on its machine, but a driver whose
-    mode is unset does not send it, so the head refuses the driver. With a token where Ray keeps one
-    (``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_token``) the driver uses token mode.
+    Existing cluster: ``ray start`` enables tokens when its machine holds one (a local ``ray.init()`` with Ray's
+    defaults saves ``~/.ray/auth_token``), but a driver whose mode is unset does not send it, so the head refuses the
+    driver. With a token where Ray keeps one (``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_token``)
+    the driver uses token mode.
     A mode the user set is always kept.
     """
     if "RAY_AUTH_MODE" in os.environ:

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -22,13 +23,22 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def ray_head():
-    """A head node with Ray's default settings (token authentication on), stopped by its own pid."""
+def ray_head(tmp_path_factory):
+    """A head node with Ray's default settings, stopped by its own pid. `ray start` turns token authentication on
+    when a token exists (a local `ray.init()` saves one in ~/.ray/auth_token): the head gets its own token file, so
+    that it uses tokens whatever this machine's ~/.ray holds."""
     port, dashboard_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("RAY_AUTH_MODE", "RAY_ADDRESS")}
+    token_file = tmp_path_factory.mktemp("ray_auth") / "auth_token"
+    token_file.write_text(uuid.uuid4().hex)
+    unset = ("RAY_AUTH_MODE", "RAY_ADDRESS", "RAY_AUTH_TOKEN")
+    env = {k: v for k, v in os.environ.items() if k not in unset} | {"RAY_AUTH_TOKEN_PATH": str(token_file)}
+    # Every port the head opens is a free one: a local Ray already running here holds Ray's default agent ports.
+    agents = ("dashboard-agent-listen", "dashboard-agent-grpc", "runtime-env-agent", "metrics-export")
+    agent_ports = [f"--{name}-port={free_port()}" for name in agents]
     head = subprocess.Popen(
         [RAY, "start", "--head", "--block", "--node-ip-address", "127.0.0.1", "--port", str(port), "--num-cpus", "2",
-         "--dashboard-host", "127.0.0.1", "--dashboard-port", str(dashboard_port), "--disable-usage-stats"],
+         "--dashboard-host", "127.0.0.1", "--dashboard-port", str(dashboard_port), *agent_ports,
+         "--disable-usage-stats"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True,
     )  # fmt: skip
     deadline = time.time() + 60
@@ -64,7 +74,7 @@ def test_experiment_runs_on_an_existing_cluster_and_as_a_job(ray_head, tmp_path)
     assert (tmp_path / "cluster" / "summary.csv").exists()
 
     # The same experiment as a Ray job: its driver runs on the head and finds the cluster through RAY_ADDRESS.
-    submit_env = env | {"RAY_AUTH_MODE": "token"}  # the head uses Ray's default token authentication
+    submit_env = env | {"RAY_AUTH_MODE": "token"}  # a client of the head's dashboard, which checks the token
     job = subprocess.run(
         [RAY, "job", "submit", "--address", dashboard_url, "--working-dir", str(ROOT), "--",
          "python", "tune_configs/two_armed_dependent.py", "--difficulty", "easy", "--stop-iters", "2",
