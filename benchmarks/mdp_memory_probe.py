@@ -9,6 +9,7 @@ a core that needs more trials than an RL budget holds to learn it here will not 
 
     python benchmarks/mdp_memory_probe.py --cores lstm gru attention --seconds 300
     python benchmarks/mdp_memory_probe.py --cores attention --seconds 300 --previous-step
+    python benchmarks/mdp_memory_probe.py --cores attention --seconds 300 --attention-window 2 --no-tokenizer
     python benchmarks/mdp_memory_probe.py --smoke        # a few seconds: what the test suite runs
 
 The cores are the agent's own, built by the ``tabular_mdp`` preset's RLModule (the policy side's encoder: tokenizer
@@ -69,12 +70,13 @@ def random_play(envs: gym.vector.VectorEnv, rng: np.random.Generator) -> dict[st
     return trials
 
 
-def build_core(core: str, width: int, input_size: int) -> Any:
+def build_core(core: str, width: int, input_size: int, **preset_overrides: Any) -> Any:
     """The policy-side encoder (tokenizer + core) of the ``tabular_mdp`` preset's RLModule with this core and width,
     for inputs of ``input_size`` (the agent's observation, or two of them with ``--previous-step``)."""
     from ray.rllib.core import DEFAULT_MODULE_ID
 
-    config = algorithm_config(TASK, get_preset(TASK, core=core, lstm_cell_size=width), env_config={})
+    preset = get_preset(TASK, core=core, lstm_cell_size=width, **preset_overrides)
+    config = algorithm_config(TASK, preset, env_config={})
     inputs = gym.spaces.Box(-np.inf, np.inf, shape=(input_size,), dtype=np.float32)
     unused_actions = gym.spaces.Discrete(2)  # only the encoder is kept, not the module's policy and value heads
     spec = config.get_rl_module_spec(spaces={DEFAULT_MODULE_ID: (inputs, unused_actions)})
@@ -84,10 +86,12 @@ def build_core(core: str, width: int, input_size: int) -> Any:
 class RewardProbe(torch.nn.Module):
     """A core and a linear head: the predicted reward of each action, given the trial so far."""
 
-    def __init__(self, core: str, width: int, observation_size: int, num_actions: int, previous_step: bool):
+    def __init__(
+        self, core: str, width: int, observation_size: int, num_actions: int, previous_step: bool, **preset_overrides
+    ):
         super().__init__()
         self.previous_step = previous_step
-        self.core = build_core(core, width, observation_size * (2 if previous_step else 1))
+        self.core = build_core(core, width, observation_size * (2 if previous_step else 1), **preset_overrides)
         self.head = torch.nn.Linear(width, num_actions)
 
     def forward(self, observations: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
@@ -111,11 +115,15 @@ def probe(core: str, args: argparse.Namespace, held_out: dict[str, torch.Tensor]
     rng = np.random.default_rng(args.seed + 1)
     envs = make_agent_vector_env(TASK, args.batch_trials)
     num_actions = int(envs.single_action_space.n)
-    model = RewardProbe(core, args.width, held_out["obs"].shape[-1], num_actions, args.previous_step)
+    attention = core == "attention"  # its options are for it alone (the preset refuses them for the LSTM and GRU)
+    model = RewardProbe(core, args.width, held_out["obs"].shape[-1], num_actions, args.previous_step,
+                        attention_window=args.attention_window if attention else None,
+                        tokenizer_hiddens=() if attention and args.no_tokenizer else None)  # fmt: skip
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     trial_length = held_out["obs"].shape[1]
-    record: dict[str, Any] = {"core": core, "previous_step": args.previous_step, "width": args.width, "lr": args.lr,
-                              "batch_trials": args.batch_trials, "trials_to_half": None,
+    options = {"attention_window": args.attention_window, "tokenizer": not args.no_tokenizer} if attention else {}
+    record: dict[str, Any] = {"core": core, "previous_step": args.previous_step, **options, "width": args.width,
+                              "lr": args.lr, "batch_trials": args.batch_trials, "trials_to_half": None,
                               "trials_to_90pct": None}  # fmt: skip
     start, trials_seen, updates, learned = time.perf_counter(), 0, 0, float("nan")
     while time.perf_counter() - start < args.seconds:
@@ -151,6 +159,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--previous-step", action="store_true",
                         help="feed each step's observation together with the one before it")  # fmt: skip
+    parser.add_argument(
+        "--attention-window",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="attention core: steps per token (2: each step with the one before, inside the core)",
+    )
+    parser.add_argument("--no-tokenizer", action="store_true", help="attention core: no MLP before it")
     parser.add_argument("--smoke", action="store_true", help="3 s per core, width 16: checks the script runs")
     parser.add_argument("--output", type=Path, default=RESULTS / "mdp_memory_probe.jsonl")
     args = parser.parse_args(argv)

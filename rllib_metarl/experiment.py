@@ -114,6 +114,11 @@ def build_parser(
     parser.add_argument("--algo", choices=ALGORITHMS, default="ppo",
                         help="ppo, appo, impala (RLlib's), or a2c (rllib_metarl.a2c)")  # fmt: skip
     parser.add_argument("--core", choices=CORES, default="lstm", help="memory core: lstm, gru, or causal attention")
+    parser.add_argument("--attention-window", type=int, choices=(1, 2),
+                        help="attention core: steps per token, 2 joins each step with the one before "
+                        "(default: the preset's)")  # fmt: skip
+    parser.add_argument("--no-tokenizer", action="store_true",
+                        help="attention core: no MLP before it, its first layer embeds the input")  # fmt: skip
     parser.add_argument("--lr", type=positive_float, help="learning rate (default: the preset's)")
     parser.add_argument(
         "--lr-final", type=positive_float, help="decay the learning rate linearly to this over --lr-decay-steps"
@@ -122,6 +127,11 @@ def build_parser(
     parser.add_argument("--gamma", type=discount, help="discount factor (default: the preset's)")
     parser.add_argument("--entropy-coeff", type=non_negative_float,
                         help="weight of the policy's entropy bonus (default: the preset's)")  # fmt: skip
+    parser.add_argument("--num-epochs", type=positive_int,
+                        help="PPO and APPO: passes over each rollout (default: the preset's, 6)")  # fmt: skip
+    parser.add_argument("--reward-prediction", type=non_negative_float, metavar="COEFF",
+                        help="PPO: weight of an auxiliary loss that predicts each step's reward from the memory core "
+                        "(rllib_metarl.auxiliary; default: the preset's, 0)")  # fmt: skip
     parser.add_argument(
         "--num-samples", type=positive_int, help="Tune trials, seeded seed, seed+1, ... (default: the preset's)"
     )
@@ -188,23 +198,30 @@ def parse_experiment(
         parser.error("--lr-final and --lr-decay-steps go together: give both or neither")
     if args.scheduler == "pbt" and args.lr_final is not None:
         parser.error("--scheduler pbt mutates the learning rate itself: drop --lr-final and --lr-decay-steps")
-    preset = get_preset(
-        task.name,
-        algo=args.algo,
-        core=args.core,
-        lr=args.lr,
-        lr_final=args.lr_final,
-        lr_decay_steps=args.lr_decay_steps,
-        gamma=args.gamma,
-        entropy_coeff=args.entropy_coeff,
-        num_workers=args.num_workers,
-        envs_per_worker=args.envs_per_worker,
-        num_samples=args.num_samples,
-        stop_iters=args.stop_iters,
-        stop_time_s=args.stop_time,
-        stop_return=args.stop_return,
-        checkpoint_every=args.checkpoint_every,
-    )
+    try:
+        preset = get_preset(
+            task.name,
+            algo=args.algo,
+            core=args.core,
+            attention_window=args.attention_window,
+            tokenizer_hiddens=() if args.no_tokenizer else None,
+            lr=args.lr,
+            lr_final=args.lr_final,
+            lr_decay_steps=args.lr_decay_steps,
+            gamma=args.gamma,
+            entropy_coeff=args.entropy_coeff,
+            reward_prediction_coeff=args.reward_prediction,
+            num_epochs=args.num_epochs,
+            num_workers=args.num_workers,
+            envs_per_worker=args.envs_per_worker,
+            num_samples=args.num_samples,
+            stop_iters=args.stop_iters,
+            stop_time_s=args.stop_time,
+            stop_return=args.stop_return,
+            checkpoint_every=args.checkpoint_every,
+        )
+    except ValueError as error:
+        parser.error(str(error))
     if args.scheduler == "pbt" and preset.num_samples < 2:
         parser.error(f"--scheduler pbt needs --num-samples of at least 2, got {preset.num_samples}")
     storage_path = Path(args.storage_path).expanduser().resolve()

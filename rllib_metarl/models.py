@@ -54,10 +54,15 @@ class AttentionEncoderConfig(RecurrentEncoderConfig):
 
     memory_length: int = 101
     num_heads: int = 2
+    # Steps per token: 2 joins each step's input with the one before (SNAIL's width-2 temporal convolution), so a
+    # token holds a reward together with the state that paid it (the wrapper gives r_{t-1} beside s_t).
+    input_window: int = 1
 
     def _validate(self, framework: str = "torch") -> None:
         if self.memory_length < 1:
             raise ValueError(f"memory_length must be a positive integer, got {self.memory_length!r}")
+        if self.input_window not in (1, 2):
+            raise ValueError(f"input_window must be 1 or 2, got {self.input_window!r}")
         if self.hidden_dim % self.num_heads:
             raise ValueError(f"hidden_dim ({self.hidden_dim}) must be a multiple of num_heads ({self.num_heads})")
 
@@ -113,7 +118,7 @@ class TorchAttentionEncoder(TorchModel, Encoder):
             self.tokenizer = config.tokenizer_config.build(framework="torch")
             token_size = config.tokenizer_config.output_dims[0]
         else:
-            self.tokenizer, token_size = None, self.input_size
+            self.tokenizer, token_size = None, self.input_size * config.input_window
         self.embed = nn.Linear(token_size, config.hidden_dim)
         self.blocks = nn.ModuleList(
             CausalSelfAttentionBlock(config.hidden_dim, config.num_heads) for _ in range(config.num_layers)
@@ -145,7 +150,7 @@ class TorchAttentionEncoder(TorchModel, Encoder):
         allowed = causal & valid[:, None, :]
         allowed = allowed | torch.eye(used + steps, dtype=torch.bool, device=sequence.device)  # no empty rows
 
-        tokens = self.embed(self._tokenize(sequence))
+        tokens = self.embed(self._tokenize(self._windowed(sequence, valid)))
         keys_values = []
         for block in self.blocks:
             tokens, key_value = block(tokens, allowed)
@@ -186,7 +191,11 @@ class TorchAttentionEncoder(TorchModel, Encoder):
         batch, slots = memory.shape[0], memory.shape[1]
         rows = torch.arange(batch, device=memory.device)
         allowed = (torch.arange(slots, device=memory.device)[None] <= filled[:, None])[:, None]  # the past and itself
-        tokens = self.embed(self._tokenize(observations))
+        window = observations
+        if self.config.input_window == 2:  # the step before is the memory's last filled slot (none: zeros)
+            previous = memory[rows, (filled - 1).clamp(min=0)] * (filled > 0)[:, None]
+            window = torch.cat([observations, previous[:, None]], dim=-1)
+        tokens = self.embed(self._tokenize(window))
         for block, (keys, values) in zip(self.blocks, self._cache["keys_values"], strict=True):
             tokens, _ = block(tokens, allowed, cache=(keys, values, filled))
         next_memory = memory.clone()
@@ -194,6 +203,16 @@ class TorchAttentionEncoder(TorchModel, Encoder):
         state = {"memory": next_memory, "length": (filled + 1)[:, None].to(memory.dtype)}
         self._cache["state"] = {key: value.clone() for key, value in state.items()}
         return {ENCODER_OUT: self.norm_out(tokens), Columns.STATE_OUT: state}
+
+    def _windowed(self, sequence: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """With ``input_window`` 2, each entry joined with the valid entry before it (zeros for a trial's first)."""
+        if self.config.input_window == 1:
+            return sequence
+        position = torch.arange(sequence.shape[1], device=sequence.device).expand_as(valid)
+        latest = torch.where(valid, position, -1).cummax(dim=1).values  # the last valid entry at or before i
+        before = functional.pad(latest, (1, 0), value=-1)[:, :-1]  # ... strictly before i
+        previous = sequence.gather(1, before.clamp(min=0)[..., None].expand_as(sequence))
+        return torch.cat([sequence, previous * (before >= 0)[..., None]], dim=-1)
 
     def _tokenize(self, sequence: torch.Tensor) -> torch.Tensor:
         if self.tokenizer is None:
@@ -226,7 +245,8 @@ class MetaRLCatalog(PPOCatalog):
 
     ``"lstm"`` is RLlib's own LSTM encoder; ``"gru"`` RLlib's GRU encoder with the same width (``lstm_cell_size``);
     ``"attention"`` the causal transformer above, ``attention_layers`` blocks of ``lstm_cell_size`` width and
-    ``attention_heads`` heads, over ``max_seq_len`` steps.
+    ``attention_heads`` heads, over ``max_seq_len`` steps, ``attention_window`` steps per token, and no tokenizer
+    MLP when ``fcnet_hiddens`` is empty.
     """
 
     @classmethod
@@ -242,13 +262,21 @@ class MetaRLCatalog(PPOCatalog):
             "input_dims": observation_space.shape,
             "hidden_dim": model_config_dict["lstm_cell_size"],
             "batch_major": True,
-            "tokenizer_config": cls.get_tokenizer_config(observation_space, model_config_dict),
         }
         if core == "gru":
+            common["tokenizer_config"] = cls.get_tokenizer_config(observation_space, model_config_dict)
             return RecurrentEncoderConfig(recurrent_layer_type="gru", num_layers=1, **common)
+        window = model_config_dict.get("attention_window", 1)
+        tokenizer = None  # no MLP before the core: its first layer embeds the (windowed) input
+        if model_config_dict["fcnet_hiddens"]:
+            size = int(np.prod(observation_space.shape)) * window
+            windowed_space = gym.spaces.Box(-np.inf, np.inf, shape=(size,), dtype=np.float32)
+            tokenizer = cls.get_tokenizer_config(windowed_space, model_config_dict)
         return AttentionEncoderConfig(
             num_layers=model_config_dict.get("attention_layers", 2),
             num_heads=model_config_dict.get("attention_heads", 2),
             memory_length=model_config_dict["max_seq_len"],
+            input_window=window,
+            tokenizer_config=tokenizer,
             **common,
         )

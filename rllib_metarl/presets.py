@@ -46,6 +46,8 @@ class Preset:
     # The entropy coefficient for particular algorithms where it differs from ``entropy_coeff`` (--entropy-coeff wins).
     entropy_coeff_by_algo: dict[str, float] = field(default_factory=dict)
     vf_loss_coeff: float = 0.5
+    # PPO only: weight of the reward-prediction auxiliary loss on the memory core (rllib_metarl.auxiliary); 0: none.
+    reward_prediction_coeff: float = 0.0
     # RLlib clips each squared value error at 10, which stops the value net learning returns far from 0 (a 100-step
     # trial's discounted return at gamma 0.99 is ~60): such tasks lift the clip.
     vf_clip_param: float = 10.0
@@ -54,8 +56,10 @@ class Preset:
     core: str = "lstm"  # memory core; its width is lstm_cell_size whatever the core
     attention_layers: int = 2
     attention_heads: int = 2
+    attention_window: int = 1  # steps per attention token (2: each step with the one before; models.py)
     lstm_cell_size: int = 48
-    tokenizer_hiddens: tuple[int, ...] = (64,)  # MLP before the LSTM (RLlib's default is [256, 256])
+    # MLP before the core (RLlib's default is [256, 256]); the attention core may have none: ().
+    tokenizer_hiddens: tuple[int, ...] = (64,)
     vf_share_layers: bool = False
     envs_per_worker: int = 64
     trials_per_rollout: int = 4  # trials each env copy plays per iteration
@@ -146,6 +150,18 @@ def get_preset(task_name: str, **overrides: Any) -> Preset:
         raise ValueError(f"unknown algorithm {preset.algo!r}; allowed: {', '.join(ALGORITHMS)}")
     if preset.core not in CORES:
         raise ValueError(f"unknown core {preset.core!r}; allowed: {', '.join(CORES)}")
+    if preset.core != "attention" and (not preset.tokenizer_hiddens or preset.attention_window != 1):
+        raise ValueError(
+            f"only the attention core reads several steps per token or has no tokenizer, got core={preset.core!r} "
+            f"with attention_window={preset.attention_window!r} and tokenizer_hiddens={preset.tokenizer_hiddens!r}"
+        )
+    if preset.reward_prediction_coeff < 0 or (preset.reward_prediction_coeff and preset.algo != "ppo"):
+        raise ValueError(
+            f"reward_prediction_coeff must be >= 0 and needs algo='ppo', got {preset.reward_prediction_coeff!r} "
+            f"with algo={preset.algo!r}"
+        )
+    if preset.attention_window not in (1, 2):
+        raise ValueError(f"attention_window must be 1 or 2, got {preset.attention_window!r}")
     if (preset.lr_final is None) != (preset.lr_decay_steps is None):
         raise ValueError(
             f"a learning-rate decay needs both lr_final and lr_decay_steps, got lr_final={preset.lr_final!r} "
@@ -195,6 +211,7 @@ def algorithm_config(task_name: str, preset: Preset, env_config: dict[str, Any],
     from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
     from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
+    from rllib_metarl.auxiliary import COEFF_KEY, RewardPredictionPPOLearner, RewardPredictionPPOModule
     from rllib_metarl.callbacks import MetaRLMetrics
     from rllib_metarl.models import MetaRLCatalog
     from rllib_metarl.sampling import TrialEnvRunner
@@ -215,8 +232,11 @@ def algorithm_config(task_name: str, preset: Preset, env_config: dict[str, Any],
             vf_share_layers=preset.vf_share_layers,
         )
     )
+    module_spec = RLModuleSpec(catalog_class=MetaRLCatalog)  # the algorithm's default module with our cores
+    if preset.reward_prediction_coeff:
+        module_spec = RLModuleSpec(module_class=RewardPredictionPPOModule, catalog_class=MetaRLCatalog)
     model_config.update(core=preset.core, attention_layers=preset.attention_layers,
-                        attention_heads=preset.attention_heads)  # fmt: skip
+                        attention_heads=preset.attention_heads, attention_window=preset.attention_window)  # fmt: skip
     config = (
         algorithm_class(preset.algo)
         .get_default_config()
@@ -235,7 +255,7 @@ def algorithm_config(task_name: str, preset: Preset, env_config: dict[str, Any],
             vf_loss_coeff=preset.vf_loss_coeff,
             train_batch_size_per_learner=batch,
         )
-        .rl_module(rl_module_spec=RLModuleSpec(catalog_class=MetaRLCatalog), model_config=model_config)
+        .rl_module(rl_module_spec=module_spec, model_config=model_config)
         .callbacks(MetaRLMetrics)
         .debugging(seed=seed)
     )
@@ -250,6 +270,9 @@ def algorithm_config(task_name: str, preset: Preset, env_config: dict[str, Any],
         config.training(circular_buffer_iterations_per_batch=preset.num_epochs)
     if preset.algo in ("ppo", "a2c"):
         config.training(lambda_=preset.lambda_)
+    if preset.reward_prediction_coeff:
+        config.training(learner_class=RewardPredictionPPOLearner,
+                        learner_config_dict={COEFF_KEY: preset.reward_prediction_coeff})  # fmt: skip
     if preset.algo == "ppo":
         config.training(
             vf_clip_param=preset.vf_clip_param,

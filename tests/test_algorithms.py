@@ -10,9 +10,12 @@ from rllib_metarl.models import AttentionEncoderConfig, batched_initial_state
 from rllib_metarl.presets import ALGORITHMS, CORES, algorithm_config, get_preset
 from rllib_metarl.registry import make_agent_env
 
+# The attention core reading two steps per token, with no tokenizer MLP (the tabular-MDP experiments' variant).
+WINDOWED = {"attention_window": 2, "tokenizer_hiddens": ()}
 
-def build_module(core: str, task: str = "eleven_arm", **env_config):
-    preset = get_preset(task, core=core, envs_per_worker=4)
+
+def build_module(core: str, task: str = "eleven_arm", preset_overrides: dict | None = None, **env_config):
+    preset = get_preset(task, core=core, envs_per_worker=4, **(preset_overrides or {}))
     spec = algorithm_config(task, preset, env_config).get_rl_module_spec(env=make_agent_env(task, env_config))
     module = spec.build()
     module.eval()
@@ -24,10 +27,10 @@ def logits(module, observations, state):
     return out[Columns.ACTION_DIST_INPUTS], out[Columns.STATE_OUT]
 
 
-@pytest.mark.parametrize("core", CORES)
-def test_core_steps_exactly_as_the_whole_sequence(core):
+@pytest.mark.parametrize(("core", "overrides"), [(core, None) for core in CORES] + [("attention", WINDOWED)])
+def test_core_steps_exactly_as_the_whole_sequence(core, overrides):
     torch.manual_seed(0)
-    module = build_module(core)
+    module = build_module(core, preset_overrides=overrides)
     observations = torch.randn(3, 6, module.observation_space.shape[0])
     with torch.no_grad():
         whole, _ = logits(module, observations, batched_initial_state(module, 3))
@@ -57,11 +60,12 @@ def test_attention_state_keeps_the_latest_observations_in_order():
     assert state["memory"][0, :, 0].tolist() == [2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
 
 
-def test_attention_sampling_cache_is_used_and_never_stale(monkeypatch):
+@pytest.mark.parametrize("overrides", [None, WINDOWED])
+def test_attention_sampling_cache_is_used_and_never_stale(monkeypatch, overrides):
     from rllib_metarl.models import TorchAttentionEncoder
 
     torch.manual_seed(0)
-    module = build_module("attention", "tabular_mdp", num_episodes=2)  # 20-step trials
+    module = build_module("attention", "tabular_mdp", overrides, num_episodes=2)  # 20-step trials
     cached_steps = []
     step_from_cache = TorchAttentionEncoder._step_from_cache
     monkeypatch.setattr(TorchAttentionEncoder, "_step_from_cache",
@@ -95,6 +99,36 @@ def test_attention_sampling_cache_is_used_and_never_stale(monkeypatch):
 def test_attention_config_rejects_bad_shapes():
     with pytest.raises(ValueError, match="hidden_dim \\(10\\) must be a multiple of num_heads \\(4\\)"):
         AttentionEncoderConfig(input_dims=(3,), hidden_dim=10, num_layers=1, num_heads=4).build()
+    with pytest.raises(ValueError, match="input_window must be 1 or 2, got 3"):
+        AttentionEncoderConfig(input_dims=(3,), hidden_dim=8, num_layers=1, input_window=3).build()
+
+
+def test_a_windowed_token_holds_the_step_before():
+    """With two steps per token, a token's input is its step and the step before (zeros before the first), also
+    when the state carries the trial over from an earlier call."""
+    module = build_module("attention", preset_overrides=WINDOWED)
+    encoder = module.encoder.actor_encoder
+    assert encoder.tokenizer is None and encoder.embed.in_features == 2 * encoder.input_size
+    seen = []
+    encoder.embed.register_forward_hook(lambda _module, inputs, _out: seen.append(inputs[0]))
+    observations = torch.arange(1.0, 5.0)[None, :, None].repeat(1, 1, encoder.input_size)
+    with torch.no_grad():
+        out = encoder({Columns.OBS: observations[:, :2], Columns.STATE_IN: batched_initial_state(encoder, 1)})
+        encoder({Columns.OBS: observations[:, 2:], Columns.STATE_IN: out[Columns.STATE_OUT]})
+    whole = torch.cat([seen[0][0], seen[1][0][-2:]])  # the second pass re-encodes the memory, then the new steps
+    assert whole[:, 0].tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert whole[:, encoder.input_size].tolist() == [0.0, 1.0, 2.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [({"core": "lstm", "attention_window": 2}, "only the attention core reads several steps per token"),
+     ({"core": "gru", "tokenizer_hiddens": ()}, "only the attention core .* has no tokenizer"),
+     ({"core": "attention", "attention_window": 3}, "attention_window must be 1 or 2, got 3")],
+)  # fmt: skip
+def test_windows_and_missing_tokenizers_are_for_the_attention_core_only(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        get_preset("tabular_mdp", **overrides)
 
 
 @pytest.mark.parametrize(

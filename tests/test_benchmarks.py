@@ -119,10 +119,14 @@ def test_mdp_memory_probe_references_are_the_prior_and_the_bayes_posterior_mean(
 
 def test_mdp_memory_probe_smoke_trains_every_core(tmp_path):
     output = tmp_path / "probe.jsonl"
-    result = run_benchmark("mdp_memory_probe.py", "--smoke", "--output", str(output))
+    result = run_benchmark(
+        "mdp_memory_probe.py", "--smoke", "--attention-window", "2", "--no-tokenizer", "--output", str(output)
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     rows = records(output)
     assert [r["core"] for r in rows] == ["lstm", "gru", "attention"]
+    # The attention options reach the attention core alone, and its record says so.
+    assert [(r.get("attention_window"), r.get("tokenizer")) for r in rows] == [(None, None)] * 2 + [(2, False)]
     assert all(r["updates"] >= 2 and r["env_steps"] == 100 * r["trials"] and np.isfinite(r["learned"]) for r in rows)
     result = run_benchmark("mdp_memory_probe.py", "--lr", "0", timeout=60)
     assert result.returncode == 2 and "--lr must be positive, got 0.0" in result.stderr

@@ -40,6 +40,11 @@ ARMS = EnvOption(("-k", "--k", "--num-arms"), "num_arms", positive_int, "arms")
             "--scheduler pbt mutates the learning rate itself",
         ),
         ("eleven_arm", ["--entropy-coeff", "nan"], "expected a number >= 0, got 'nan'"),
+        ("eleven_arm", ["--num-epochs", "0"], "argument --num-epochs: expected a positive integer, got '0'"),
+        ("tabular_mdp", ["--attention-window", "2"], "only the attention core reads several steps per token"),
+        ("tabular_mdp", ["--attention-window", "3"], "argument --attention-window: invalid choice: 3"),
+        ("tabular_mdp", ["--core", "gru", "--no-tokenizer"], "or has no tokenizer, got core='gru'"),
+        ("tabular_mdp", ["--reward-prediction", "-1"], "argument --reward-prediction: expected a number >= 0"),
         ("eleven_arm", ["-w", "two"], "expected an integer >= 0, got 'two'"),
         (
             "eleven_arm",
