@@ -2,13 +2,16 @@
 
     python -m analysis.rl2_tables                                   # both tables, 1000 held-out trials per cell
     python -m analysis.rl2_tables --table bandits --bandit-cells 10x5 100x5 --trials 1000
+    python -m analysis.rl2_tables --table mdps --mdp-cells 10 --update   # re-measure one cell of the saved tables
 
 Every baseline of :mod:`rllib_metarl.baselines.tuning` is tuned on its own trials, then played on the held-out trials;
 the trained agents found under ``--storage-path`` (the summaries the ``tune_configs/rl2_*.py`` runs write) are scored on
 the tuning trials too, and the best of them (greedy or sampling, :func:`choose_agent`) is evaluated with frozen weights
 on the very same held-out trials. Each cell is the mean return with its 95% interval; a
 ``*`` marks a paper figure outside our interval. Writes ``rl2_tables.md`` and ``rl2_tables.csv`` (one row per
-cell and method, with the tuned parameter, and for agents the training budget and checkpoint).
+cell and method, with the tuned parameter, the command that measured it, and for agents the training budget and
+checkpoint). ``--update`` re-measures only the chosen cells and replaces their rows in the saved tables, keeping the
+others as they were measured: after training one new agent, its cell is redone without the other cells' agents.
 """
 
 from __future__ import annotations
@@ -242,6 +245,42 @@ def _markdown_entry(row: dict[str, Any]) -> str:
     return entry
 
 
+def merge_into_saved(frame: pd.DataFrame, output_dir: Path) -> pd.DataFrame:
+    """The saved tables with the rows of ``frame``'s cells replaced by ``frame``'s, in table and cell order. Rows
+    saved before the ``command`` column existed take the command named in the saved ``rl2_tables.md``."""
+    saved = pd.read_csv(output_dir / "rl2_tables.csv")
+    if "command" not in saved:
+        markdown_file = output_dir / "rl2_tables.md"
+        header = markdown_file.read_text().split("`") if markdown_file.exists() else []
+        saved["command"] = header[1] if len(header) > 2 else "unknown"
+    kept = saved[~_cell_keys(saved).isin(set(_cell_keys(frame)))]
+    merged = pd.concat([kept, frame], ignore_index=True)
+    order = merged.assign(key=_cell_keys(merged)).sort_values("key", kind="stable").index
+    return merged.loc[order].reset_index(drop=True)
+
+
+def _cell_keys(frame: pd.DataFrame) -> pd.Series:
+    """(table, n, k) of each row, comparable across a saved CSV (k a float, NaN for MDPs) and a new frame."""
+    return frame.apply(lambda row: (row["table"], int(row["n"]), int(row["k"]) if pd.notna(row["k"]) else 0), axis=1)
+
+
+def measured_by(frame: pd.DataFrame) -> str:
+    """Which command measured which cells: one command, or each with its cells."""
+    commands = list(dict.fromkeys(frame["command"]))
+    if len(commands) == 1:
+        return f"`{commands[0]}`"
+    parts = []
+    for command in commands:
+        rows = frame[frame["command"] == command].drop_duplicates(["table", "n", "k"])
+        cells = ", ".join(_cell_label(row) for row in rows.to_dict("records"))
+        parts.append(f"`{command}` ({cells})")
+    return "; ".join(parts)
+
+
+def _cell_label(row: dict[str, Any]) -> str:
+    return f"MDP n={int(row['n'])}" if row["table"] == "mdps" else f"n={int(row['n'])}, k={int(row['k'])}"
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawTextHelpFormatter
@@ -258,7 +297,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--storage-path", default="~/ray_results", help="where to look for trained agents")
     parser.add_argument("--no-agents", action="store_true", help="baselines only")
     parser.add_argument("--output-dir", default="analysis/results", help="where rl2_tables.md and .csv go")
-    return parser.parse_args(argv)
+    parser.add_argument("--update", action="store_true",
+                        help="replace only these cells' rows in the saved rl2_tables.csv, keep the others")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.update and not (Path(args.output_dir) / "rl2_tables.csv").is_file():
+        parser.error(f"--update: no rl2_tables.csv in {args.output_dir!r} to update")
+    return args
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
@@ -275,11 +319,15 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         frames.append(measure_cell(cell, args.trials, args.tuning_trials, args.seed, agents))
     frame = pd.concat(frames, ignore_index=True)
 
+    command = "python -m analysis.rl2_tables " + " ".join(sys.argv[1:] if argv is None else argv)
+    frame["command"] = command.strip()
     output_dir = Path(args.output_dir)
+    if args.update:
+        frame = merge_into_saved(frame, output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     write_csv(frame, output_dir / "rl2_tables.csv")  # atomic: an interruption never leaves half a file
-    command = "python -m analysis.rl2_tables " + " ".join(sys.argv[1:] if argv is None else argv)
-    text = [f"Measured by `{command.strip()}`: mean return over {args.trials} held-out trials [95% interval] "
+    trials = "/".join(str(count) for count in sorted(frame["trials"].unique()))
+    text = [f"Measured by {measured_by(frame)}: mean return over {trials} held-out trials [95% interval] "
             "(paper's figure; * = outside our interval)."]  # fmt: skip
     for table, title in (("bandits", "Table 1: bandits"), ("mdps", "Table 2: tabular MDPs")):
         if body := markdown(frame, table):

@@ -88,3 +88,22 @@ def test_the_agent_and_its_action_mode_are_chosen_on_the_tuning_trials_not_the_h
     assert loaded == ["weak", "strong"]  # each checkpoint loaded once, for both ways of acting
     means["weak", True] = 7.0  # sampling can beat acting greedily, and then it is chosen
     assert rl2_tables.choose_agent(cell, candidates[:1], tuning_trials=30, seed=0)["explore"] is True
+
+
+def test_update_replaces_only_the_cells_it_measures(tmp_path):
+    common = ["--table", "bandits", "--trials", "30", "--tuning-trials", "10", "--no-agents",
+              "--output-dir", str(tmp_path)]  # fmt: skip
+    with pytest.raises(SystemExit) as stop:  # nothing saved yet to update
+        rl2_tables.main(["--bandit-cells", "5x3", "--update", *common])
+    assert stop.value.code == 2
+    first = rl2_tables.main(["--bandit-cells", "4x3", "5x3", *common])
+    rl2_tables.main(["--bandit-cells", "5x3", "--seed", "1", "--update", *common])
+    saved = pd.read_csv(tmp_path / "rl2_tables.csv")
+    assert saved[["n", "method"]].values.tolist() == first[["n", "method"]].values.tolist()  # same rows, same order
+    kept, redone = saved["n"] == 4, saved["n"] == 5
+    assert saved.loc[kept, "mean"].tolist() == first.loc[first["n"] == 4, "mean"].tolist()
+    assert saved.loc[redone, "mean"].tolist() != first.loc[first["n"] == 5, "mean"].tolist()  # other trials (seed 1)
+    assert saved.loc[redone, "command"].str.contains("--seed 1 --update").all()
+    assert not saved.loc[kept, "command"].str.contains("--update").any()
+    header = (tmp_path / "rl2_tables.md").read_text().splitlines()[0]
+    assert "(n=4, k=3)" in header and "--update" in header and "(n=5, k=3)" in header
