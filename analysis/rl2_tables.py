@@ -278,7 +278,8 @@ def measured_by(frame: pd.DataFrame) -> str:
 
 
 def _cell_label(row: dict[str, Any]) -> str:
-    return f"MDP n={int(row['n'])}" if row["table"] == "mdps" else f"n={int(row['n'])}, k={int(row['k'])}"
+    """``NxK`` for a bandit cell (as ``--bandit-cells`` takes it), ``MDP n=N`` for an MDP cell."""
+    return f"MDP n={int(row['n'])}" if row["table"] == "mdps" else f"{int(row['n'])}x{int(row['k'])}"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

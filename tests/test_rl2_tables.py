@@ -106,4 +106,4 @@ def test_update_replaces_only_the_cells_it_measures(tmp_path):
     assert saved.loc[redone, "command"].str.contains("--seed 1 --update").all()
     assert not saved.loc[kept, "command"].str.contains("--update").any()
     header = (tmp_path / "rl2_tables.md").read_text().splitlines()[0]
-    assert "(n=4, k=3)" in header and "--update" in header and "(n=5, k=3)" in header
+    assert "(4x3)" in header and "--update" in header and "(5x3)" in header
