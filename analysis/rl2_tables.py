@@ -255,6 +255,7 @@ def merge_into_saved(frame: pd.DataFrame, output_dir: Path) -> pd.DataFrame:
         saved["command"] = header[1] if len(header) > 2 else "unknown"
     kept = saved[~_cell_keys(saved).isin(set(_cell_keys(frame)))]
     merged = pd.concat([kept, frame], ignore_index=True)
+    merged["k"] = merged["k"].astype("Int64")  # whole arms, empty for MDPs (a float column would write 5.0)
     order = merged.assign(key=_cell_keys(merged)).sort_values("key", kind="stable").index
     return merged.loc[order].reset_index(drop=True)
 

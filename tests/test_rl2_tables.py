@@ -105,5 +105,6 @@ def test_update_replaces_only_the_cells_it_measures(tmp_path):
     assert saved.loc[redone, "mean"].tolist() != first.loc[first["n"] == 5, "mean"].tolist()  # other trials (seed 1)
     assert saved.loc[redone, "command"].str.contains("--seed 1 --update").all()
     assert not saved.loc[kept, "command"].str.contains("--update").any()
+    assert "\nbandits,4,3,Random," in (tmp_path / "rl2_tables.csv").read_text()  # cells written as before
     header = (tmp_path / "rl2_tables.md").read_text().splitlines()[0]
     assert "(4x3)" in header and "--update" in header and "(5x3)" in header
