@@ -37,7 +37,7 @@ from common import RESULTS, append_record, machine
 
 from rllib_metarl.baselines.mdps import MDPPolicy
 from rllib_metarl.models import batched_initial_state
-from rllib_metarl.presets import CORES, algorithm_config, get_preset
+from rllib_metarl.presets import ATTENTION_WINDOWS, CORES, algorithm_config, get_preset
 from rllib_metarl.registry import make_agent_vector_env
 
 TASK = "tabular_mdp"
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--attention-window",
         type=int,
-        choices=(1, 2),
+        choices=ATTENTION_WINDOWS,
         default=1,
         help="attention core: steps per token (2: each step with the one before, inside the core)",
     )

@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from rllib_metarl.cli import discount, key_value, non_negative_float, non_negative_int, positive_float, positive_int
-from rllib_metarl.presets import ALGORITHMS, CORES, RETURN_METRIC, Preset, get_preset
+from rllib_metarl.presets import ALGORITHMS, ATTENTION_WINDOWS, CORES, RETURN_METRIC, Preset, get_preset
 from rllib_metarl.registry import TASKS, get_task
 
 SCHEDULERS = ("asha", "pbt", "fifo")
@@ -114,7 +114,7 @@ def build_parser(
     parser.add_argument("--algo", choices=ALGORITHMS, default="ppo",
                         help="ppo, appo, impala (RLlib's), or a2c (rllib_metarl.a2c)")  # fmt: skip
     parser.add_argument("--core", choices=CORES, default="lstm", help="memory core: lstm, gru, or causal attention")
-    parser.add_argument("--attention-window", type=int, choices=(1, 2),
+    parser.add_argument("--attention-window", type=int, choices=ATTENTION_WINDOWS,
                         help="attention core: steps per token, 2 joins each step with the one before "
                         "(default: the preset's)")  # fmt: skip
     parser.add_argument("--no-tokenizer", action="store_true",

@@ -37,7 +37,7 @@ from ray.rllib.core.models.torch.base import TorchModel
 from torch import nn
 from torch.nn import functional
 
-from rllib_metarl.presets import CORES
+from rllib_metarl.presets import ATTENTION_WINDOWS, CORES
 
 
 def batched_initial_state(model: Any, count: int) -> Any:
@@ -61,8 +61,8 @@ class AttentionEncoderConfig(RecurrentEncoderConfig):
     def _validate(self, framework: str = "torch") -> None:
         if self.memory_length < 1:
             raise ValueError(f"memory_length must be a positive integer, got {self.memory_length!r}")
-        if self.input_window not in (1, 2):
-            raise ValueError(f"input_window must be 1 or 2, got {self.input_window!r}")
+        if self.input_window not in ATTENTION_WINDOWS:
+            raise ValueError(f"input_window must be one of {ATTENTION_WINDOWS}, got {self.input_window!r}")
         if self.hidden_dim % self.num_heads:
             raise ValueError(f"hidden_dim ({self.hidden_dim}) must be a multiple of num_heads ({self.num_heads})")
 

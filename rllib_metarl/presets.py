@@ -29,6 +29,7 @@ RETURN_METRIC = "env_runners/episode_return_mean"
 # actor-critic family that replaced A3C, learner in the trial's own process (a remote learner hangs on 2 cores).
 ALGORITHMS = ("ppo", "appo", "impala", "a2c")
 CORES = ("lstm", "gru", "attention")  # rllib_metarl.models
+ATTENTION_WINDOWS = (1, 2)  # steps per attention token: the step alone, or with the one before (rllib_metarl.models)
 
 
 @dataclass(frozen=True)
@@ -160,8 +161,8 @@ def get_preset(task_name: str, **overrides: Any) -> Preset:
             f"reward_prediction_coeff must be >= 0 and needs algo='ppo', got {preset.reward_prediction_coeff!r} "
             f"with algo={preset.algo!r}"
         )
-    if preset.attention_window not in (1, 2):
-        raise ValueError(f"attention_window must be 1 or 2, got {preset.attention_window!r}")
+    if preset.attention_window not in ATTENTION_WINDOWS:
+        raise ValueError(f"attention_window must be one of {ATTENTION_WINDOWS}, got {preset.attention_window!r}")
     if (preset.lr_final is None) != (preset.lr_decay_steps is None):
         raise ValueError(
             f"a learning-rate decay needs both lr_final and lr_decay_steps, got lr_final={preset.lr_final!r} "

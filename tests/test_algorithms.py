@@ -99,7 +99,7 @@ def test_attention_sampling_cache_is_used_and_never_stale(monkeypatch, overrides
 def test_attention_config_rejects_bad_shapes():
     with pytest.raises(ValueError, match="hidden_dim \\(10\\) must be a multiple of num_heads \\(4\\)"):
         AttentionEncoderConfig(input_dims=(3,), hidden_dim=10, num_layers=1, num_heads=4).build()
-    with pytest.raises(ValueError, match="input_window must be 1 or 2, got 3"):
+    with pytest.raises(ValueError, match=r"input_window must be one of \(1, 2\), got 3"):
         AttentionEncoderConfig(input_dims=(3,), hidden_dim=8, num_layers=1, input_window=3).build()
 
 
@@ -124,7 +124,7 @@ def test_a_windowed_token_holds_the_step_before():
     ("overrides", "message"),
     [({"core": "lstm", "attention_window": 2}, "only the attention core reads several steps per token"),
      ({"core": "gru", "tokenizer_hiddens": ()}, "only the attention core .* has no tokenizer"),
-     ({"core": "attention", "attention_window": 3}, "attention_window must be 1 or 2, got 3")],
+     ({"core": "attention", "attention_window": 3}, r"attention_window must be one of \(1, 2\), got 3")],
 )  # fmt: skip
 def test_windows_and_missing_tokenizers_are_for_the_attention_core_only(overrides, message):
     with pytest.raises(ValueError, match=message):
