@@ -156,10 +156,11 @@ def get_preset(task_name: str, **overrides: Any) -> Preset:
             f"only the attention core reads several steps per token or has no tokenizer, got core={preset.core!r} "
             f"with attention_window={preset.attention_window!r} and tokenizer_hiddens={preset.tokenizer_hiddens!r}"
         )
-    if preset.reward_prediction_coeff < 0 or (preset.reward_prediction_coeff and preset.algo != "ppo"):
+    if preset.reward_prediction_coeff < 0:
+        raise ValueError(f"reward_prediction_coeff must be >= 0, got {preset.reward_prediction_coeff!r}")
+    if preset.reward_prediction_coeff and preset.algo != "ppo":
         raise ValueError(
-            f"reward_prediction_coeff must be >= 0 and needs algo='ppo', got {preset.reward_prediction_coeff!r} "
-            f"with algo={preset.algo!r}"
+            f"reward_prediction_coeff {preset.reward_prediction_coeff!r} needs algo='ppo', got algo={preset.algo!r}"
         )
     if preset.attention_window not in ATTENTION_WINDOWS:
         raise ValueError(f"attention_window must be one of {ATTENTION_WINDOWS}, got {preset.attention_window!r}")
