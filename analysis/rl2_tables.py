@@ -63,7 +63,7 @@ PAPER_MDPS: dict[int, dict[str, float]] = {
 BAYES_OPTIMAL_MAX_N = 12
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Cell:
     """One row of a table: the task and its parameters."""
 
@@ -84,6 +84,11 @@ class Cell:
     @property
     def label(self) -> str:
         return f"n={self.n}, k={self.k}" if self.table == "bandits" else f"n={self.n}"
+
+    @property
+    def argument(self) -> str:
+        """The cell as the command line names it: ``10x5`` (``--bandit-cells``), ``MDP n=10`` (``--mdp-cells``)."""
+        return f"{self.n}x{self.k}" if self.table == "bandits" else f"MDP n={self.n}"
 
     @property
     def paper(self) -> dict[str, float]:
@@ -253,16 +258,18 @@ def merge_into_saved(frame: pd.DataFrame, output_dir: Path) -> pd.DataFrame:
         markdown_file = output_dir / "rl2_tables.md"
         header = markdown_file.read_text().split("`") if markdown_file.exists() else []
         saved["command"] = header[1] if len(header) > 2 else "unknown"
-    kept = saved[~_cell_keys(saved).isin(set(_cell_keys(frame)))]
+    kept = saved[~_cells(saved).isin(set(_cells(frame)))]
     merged = pd.concat([kept, frame], ignore_index=True)
     merged["k"] = merged["k"].astype("Int64")  # whole arms, empty for MDPs (a float column would write 5.0)
-    order = merged.assign(key=_cell_keys(merged)).sort_values("key", kind="stable").index
+    order = _cells(merged).sort_values(kind="stable").index
     return merged.loc[order].reset_index(drop=True)
 
 
-def _cell_keys(frame: pd.DataFrame) -> pd.Series:
-    """(table, n, k) of each row, comparable across a saved CSV (k a float, NaN for MDPs) and a new frame."""
-    return frame.apply(lambda row: (row["table"], int(row["n"]), int(row["k"]) if pd.notna(row["k"]) else 0), axis=1)
+def _cells(frame: pd.DataFrame) -> pd.Series:
+    """The :class:`Cell` of each row, the same for a saved CSV (k a float, NaN for MDPs) as for a new frame."""
+    return frame.apply(
+        lambda row: Cell(row["table"], int(row["n"]), int(row["k"]) if pd.notna(row["k"]) else None), axis=1
+    )
 
 
 def measured_by(frame: pd.DataFrame) -> str:
@@ -272,15 +279,9 @@ def measured_by(frame: pd.DataFrame) -> str:
         return f"`{commands[0]}`"
     parts = []
     for command in commands:
-        rows = frame[frame["command"] == command].drop_duplicates(["table", "n", "k"])
-        cells = ", ".join(_cell_label(row) for row in rows.to_dict("records"))
-        parts.append(f"`{command}` ({cells})")
+        cells = dict.fromkeys(_cells(frame[frame["command"] == command]))
+        parts.append(f"`{command}` ({', '.join(cell.argument for cell in cells)})")
     return "; ".join(parts)
-
-
-def _cell_label(row: dict[str, Any]) -> str:
-    """``NxK`` for a bandit cell (as ``--bandit-cells`` takes it), ``MDP n=N`` for an MDP cell."""
-    return f"MDP n={int(row['n'])}" if row["table"] == "mdps" else f"{int(row['n'])}x{int(row['k'])}"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
