@@ -13,14 +13,16 @@ a core that needs more trials than an RL budget holds to learn it here will not 
     python benchmarks/mdp_memory_probe.py --smoke        # a few seconds: what the test suite runs
 
 The cores are the agent's own, built by the ``tabular_mdp`` preset's RLModule (the policy side's encoder: tokenizer
-and core, ``--width`` wide). Every ``--eval-every`` updates the probe scores 512 held-out trials. Its squared error
-is set between two references on the same steps: the best memoryless guess (the prior mean 1; expected error 2 =
-var(mu) + noise) and the Bayes posterior mean of the pair's reward given the trial so far ((1 + sum of its rewards)
-/ (1 + its visits), prior N(1, 1), noise N(0, 1)). ``learned`` is the fraction of the gap between them the core has
-closed. ``--previous-step`` feeds each step's observation together with the one before, so that one input holds a
-reward together with the state it was paid in (what SNAIL's width-2 temporal convolutions give an attention core).
-Prints a line per evaluation and appends one record per core to ``benchmarks/results/mdp_memory_probe.jsonl``:
-trials seen (and env steps) when ``learned`` first reached 0.5 and 0.9, and its last value.
+and core, ``--width`` wide; the attention core reads one step per token after the preset's 128-unit tokenizer unless
+``--attention-window 2 --no-tokenizer``, the preset's own attention settings, are given). Every ``--eval-every``
+updates the probe scores 512 held-out trials. Its squared error is set between two references on the same steps: the
+best memoryless guess (the prior mean 1; expected error 2 = var(mu) + noise) and the Bayes posterior mean of the
+pair's reward given the trial so far ((1 + sum of its rewards) / (1 + its visits), prior N(1, 1), noise N(0, 1)).
+``learned`` is the fraction of the gap between them the core has closed. ``--previous-step`` feeds each step's
+observation together with the one before, so that one input holds a reward together with the state it was paid in
+(what SNAIL's width-2 temporal convolutions give an attention core). Prints a line per evaluation and appends one
+record per core to ``benchmarks/results/mdp_memory_probe.jsonl``: trials seen (and env steps) when ``learned`` first
+reached 0.5 and 0.9, and its last value.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from common import RESULTS, append_record, machine
 
 from rllib_metarl.baselines.mdps import MDPPolicy
 from rllib_metarl.models import batched_initial_state
-from rllib_metarl.presets import ATTENTION_WINDOWS, CORES, algorithm_config, get_preset
+from rllib_metarl.presets import ATTENTION_WINDOWS, CORES, PRESETS, algorithm_config, get_preset
 from rllib_metarl.registry import make_agent_vector_env
 
 TASK = "tabular_mdp"
@@ -116,9 +118,11 @@ def probe(core: str, args: argparse.Namespace, held_out: dict[str, torch.Tensor]
     envs = make_agent_vector_env(TASK, args.batch_trials)
     num_actions = int(envs.single_action_space.n)
     attention = core == "attention"  # its options are for it alone (the preset refuses them for the LSTM and GRU)
+    # Explicit, so that the flags and not the preset's attention settings (window 2, no tokenizer) decide them.
+    tokenizer = () if attention and args.no_tokenizer else PRESETS[TASK].tokenizer_hiddens
     model = RewardProbe(core, args.width, held_out["obs"].shape[-1], num_actions, args.previous_step,
                         attention_window=args.attention_window if attention else None,
-                        tokenizer_hiddens=() if attention and args.no_tokenizer else None)  # fmt: skip
+                        tokenizer_hiddens=tokenizer)  # fmt: skip
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     trial_length = held_out["obs"].shape[1]
     options = {"attention_window": args.attention_window, "tokenizer": not args.no_tokenizer} if attention else {}

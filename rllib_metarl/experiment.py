@@ -111,9 +111,12 @@ def build_parser(
     parser.add_argument(
         "--envs-per-worker", type=positive_int, help="env copies per env runner (default: the preset's)"
     )
-    parser.add_argument("--algo", choices=ALGORITHMS, default="ppo",
-                        help="ppo, appo, impala (RLlib's), or a2c (rllib_metarl.a2c)")  # fmt: skip
-    parser.add_argument("--core", choices=CORES, default="lstm", help="memory core: lstm, gru, or causal attention")
+    parser.add_argument("--algo", choices=ALGORITHMS,
+                        help="ppo, appo, impala (RLlib's), or a2c (rllib_metarl.a2c) (default: the preset's, "
+                        "ppo)")  # fmt: skip
+    parser.add_argument("--core", choices=CORES,
+                        help="memory core: lstm, gru, or causal attention (default: the preset's; attention for "
+                        "tabular_mdp, lstm elsewhere)")  # fmt: skip
     parser.add_argument("--attention-window", type=int, choices=ATTENTION_WINDOWS,
                         help="attention core: steps per token, 2 joins each step with the one before "
                         "(default: the preset's)")  # fmt: skip

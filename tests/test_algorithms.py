@@ -10,8 +10,10 @@ from rllib_metarl.models import AttentionEncoderConfig, batched_initial_state
 from rllib_metarl.presets import ALGORITHMS, CORES, algorithm_config, get_preset
 from rllib_metarl.registry import make_agent_env
 
-# The attention core reading two steps per token, with no tokenizer MLP (the tabular-MDP experiments' variant).
+# The attention core reading two steps per token, with no tokenizer MLP (the tabular-MDP preset's), and reading one
+# step per token after a tokenizer (every other preset's).
 WINDOWED = {"attention_window": 2, "tokenizer_hiddens": ()}
+ONE_STEP = {"attention_window": 1, "tokenizer_hiddens": (32,)}
 
 
 def build_module(core: str, task: str = "eleven_arm", preset_overrides: dict | None = None, **env_config):
@@ -60,7 +62,7 @@ def test_attention_state_keeps_the_latest_observations_in_order():
     assert state["memory"][0, :, 0].tolist() == [2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
 
 
-@pytest.mark.parametrize("overrides", [None, WINDOWED])
+@pytest.mark.parametrize("overrides", [ONE_STEP, WINDOWED])
 def test_attention_sampling_cache_is_used_and_never_stale(monkeypatch, overrides):
     from rllib_metarl.models import TorchAttentionEncoder
 
@@ -145,6 +147,17 @@ def test_an_algorithms_own_entropy_coefficient_applies_unless_the_flag_sets_one(
     assert get_preset("eleven_arm", algo="ppo").entropy_coeff == 0.05
     assert get_preset("eleven_arm", algo="impala", entropy_coeff=0.02).entropy_coeff == 0.02
     assert get_preset("dependent_uniform", algo="impala").entropy_coeff == 0.01
+
+
+def test_the_chosen_cores_and_algorithms_own_settings_apply_unless_set():
+    mdp = get_preset("tabular_mdp")
+    assert (mdp.algo, mdp.core, mdp.attention_window, mdp.tokenizer_hiddens) == ("ppo", "attention", 2, ())
+    assert mdp.reward_prediction_coeff == 1.0
+    lstm = get_preset("tabular_mdp", core="lstm")  # the attention settings are the attention core's alone
+    assert (lstm.attention_window, lstm.tokenizer_hiddens, lstm.reward_prediction_coeff) == (1, (128,), 1.0)
+    assert get_preset("tabular_mdp", algo="appo").reward_prediction_coeff == 0.0  # an auxiliary loss of PPO's
+    assert get_preset("tabular_mdp", attention_window=1).tokenizer_hiddens == ()  # an override keeps the others
+    assert get_preset("tabular_mdp", reward_prediction_coeff=0.0).reward_prediction_coeff == 0.0
 
 
 @pytest.mark.parametrize("core", CORES)

@@ -41,7 +41,8 @@ ARMS = EnvOption(("-k", "--k", "--num-arms"), "num_arms", positive_int, "arms")
         ),
         ("eleven_arm", ["--entropy-coeff", "nan"], "expected a number >= 0, got 'nan'"),
         ("eleven_arm", ["--num-epochs", "0"], "argument --num-epochs: expected a positive integer, got '0'"),
-        ("tabular_mdp", ["--attention-window", "2"], "only the attention core reads several steps per token"),
+        ("k_armed", ["--attention-window", "2"], "only the attention core reads several steps per token"),
+        ("tabular_mdp", ["--core", "lstm", "--attention-window", "2"], "only the attention core reads several steps"),
         ("tabular_mdp", ["--attention-window", "3"], "argument --attention-window: invalid choice: 3"),
         ("tabular_mdp", ["--core", "gru", "--no-tokenizer"], "or has no tokenizer, got core='gru'"),
         ("tabular_mdp", ["--reward-prediction", "-1"], "argument --reward-prediction: expected a number >= 0"),
@@ -82,6 +83,7 @@ def test_the_papers_n_and_k_set_the_task(tmp_path):
     assert bandits.env_config == {"trial_length": 100, "num_arms": 10, "meta": True}
     mdps = parse_experiment("tabular_mdp", ["--n", "25", "--storage-path", str(tmp_path)])
     assert mdps.env_config == {"num_episodes": 25, "meta": True}  # n counts inner episodes for MDPs
+    assert (mdps.preset.core, mdps.preset.attention_window) == ("attention", 2)  # the preset's, not a flag's default
 
 
 def test_good_input_builds_the_experiment(tmp_path):

@@ -1,6 +1,7 @@
-"""Random tabular MDPs of RL^2 (Duan et al. 2016, Table 2): PPO + LSTM under Tune.
+"""Random tabular MDPs of RL^2 (Duan et al. 2016, Table 2): PPO + attention core + reward prediction, under Tune.
 
 python tune_configs/rl2_mdps.py --n 10               # n inner episodes of 10 steps per trial, one MDP per trial
+python tune_configs/rl2_mdps.py --n 10 --core lstm   # the LSTM (stays at the random level in 25 minutes)
 python -m analysis.rl2_tables                          # then the table, with the classical baselines beside it
 """
 
