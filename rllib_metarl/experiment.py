@@ -122,6 +122,8 @@ def build_parser(
                         "(default: the preset's)")  # fmt: skip
     parser.add_argument("--no-tokenizer", action="store_true",
                         help="attention core: no MLP before it, its first layer embeds the input")  # fmt: skip
+    parser.add_argument("--share-core", action="store_true",
+                        help="one memory core for the policy and the value function (default: one each)")  # fmt: skip
     parser.add_argument("--lr", type=positive_float, help="learning rate (default: the preset's)")
     parser.add_argument(
         "--lr-final", type=positive_float, help="decay the learning rate linearly to this over --lr-decay-steps"
@@ -208,6 +210,7 @@ def parse_experiment(
             core=args.core,
             attention_window=args.attention_window,
             tokenizer_hiddens=() if args.no_tokenizer else None,
+            vf_share_layers=True if args.share_core else None,
             lr=args.lr,
             lr_final=args.lr_final,
             lr_decay_steps=args.lr_decay_steps,

@@ -84,6 +84,9 @@ def test_the_papers_n_and_k_set_the_task(tmp_path):
     mdps = parse_experiment("tabular_mdp", ["--n", "25", "--storage-path", str(tmp_path)])
     assert mdps.env_config == {"num_episodes": 25, "meta": True}  # n counts inner episodes for MDPs
     assert (mdps.preset.core, mdps.preset.attention_window) == ("attention", 2)  # the preset's, not a flag's default
+    assert not mdps.preset.vf_share_layers
+    shared = parse_experiment("tabular_mdp", ["--share-core", "--storage-path", str(tmp_path)])
+    assert shared.preset.vf_share_layers
 
 
 def test_good_input_builds_the_experiment(tmp_path):
