@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from rllib_metarl.cli import discount, key_value, non_negative_float, non_negative_int, positive_float, positive_int
+from rllib_metarl.evaluation import module_path
 from rllib_metarl.presets import ALGORITHMS, ATTENTION_WINDOWS, CORES, RETURN_METRIC, Preset, get_preset
 from rllib_metarl.registry import TASKS, get_task
 
@@ -61,6 +62,7 @@ class Experiment:
     address: str | None
     eval_trials: int
     dashboard: bool
+    init_from: Path | None = None  # the RLModule folder of a checkpoint whose weights the run starts from
 
     @property
     def path(self) -> Path:
@@ -158,6 +160,9 @@ def build_parser(
         "--checkpoint-every", type=positive_int, help="checkpoint every N iterations (default: the preset's)"
     )
     parser.add_argument("--seed", type=int, default=0, help="base seed; trial i uses seed + i")
+    parser.add_argument("--init-from", metavar="CHECKPOINT",
+                        help="start from the network weights of an earlier run's checkpoint, e.g. one trained on "
+                        "longer trials (a curriculum); the optimizer and counters start afresh")  # fmt: skip
     parser.add_argument("--storage-path", default=DEFAULT_STORAGE, help="where Tune writes results and checkpoints")
     parser.add_argument("--name", help="experiment name (default: <task>-<time>); an existing one is resumed")
     parser.add_argument(
@@ -243,6 +248,10 @@ def parse_experiment(
     if args.resume and not (storage_path / name).is_dir():
         parser.error(f"--resume: no experiment {name!r} in {str(storage_path)!r}")
     name = name or f"{task.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    try:
+        init_from = module_path(args.init_from).resolve() if args.init_from is not None else None
+    except FileNotFoundError as error:
+        parser.error(f"--init-from: {error}")
     return Experiment(
         task=task.name,
         env_config=env_config,
@@ -254,7 +263,26 @@ def parse_experiment(
         address=args.address,
         eval_trials=args.eval_trials,
         dashboard=not args.no_dashboard,
+        init_from=init_from,
     )
+
+
+def check_initial_weights(experiment: Experiment) -> None:
+    """Load ``--init-from``'s weights into this experiment's network, here and before Ray starts, so that a checkpoint
+    of another task, core or width is named at once (ValueError) rather than inside a Tune trial."""
+    from rllib_metarl.presets import algorithm_config
+    from rllib_metarl.registry import make_agent_env
+
+    config = algorithm_config(experiment.task, experiment.preset, experiment.env_config)
+    module = config.get_rl_module_spec(env=make_agent_env(experiment.task, experiment.env_config)).build()
+    try:
+        module.restore_from_path(experiment.init_from)
+    except Exception as error:  # torch names the first mismatched weight; pickle and msgpack fail their own way
+        reason = f"{type(error).__name__}: {str(error).strip().splitlines()[-1][:300]}"
+        raise ValueError(
+            f"--init-from {str(experiment.init_from)!r} does not fit this experiment's network ({experiment.task}, "
+            f"{experiment.preset.core} core, width {experiment.preset.lstm_cell_size}): {reason}"
+        ) from error
 
 
 def latest_experiment(storage_path: Path, task_name: str) -> str | None:
@@ -357,7 +385,8 @@ def make_tuner(experiment: Experiment) -> Any:
         print(f"Resuming experiment {experiment.path}")
         return tune.Tuner.restore(str(experiment.path), trainable=trainable, resume_errored=True)
     preset = experiment.preset
-    param_space = algorithm_config(experiment.task, preset, experiment.env_config, experiment.seed).to_dict()
+    config = algorithm_config(experiment.task, preset, experiment.env_config, experiment.seed, experiment.init_from)
+    param_space = config.to_dict()
     param_space["seed"] = tune.grid_search([experiment.seed + i for i in range(preset.num_samples)])
     return tune.Tuner(
         trainable,
@@ -504,6 +533,13 @@ def main(
 ) -> int:
     """Entry point of every ``tune_configs/*.py``: ``variants`` adds ``--difficulty``, ``env_options`` task flags."""
     experiment = parse_experiment(task_name, argv, variants, env_options)
+    if experiment.init_from is not None:
+        configure_ray_auth(experiment.address)  # before Ray's first import, which the check below makes
+        try:
+            check_initial_weights(experiment)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     try:
         summary = run(experiment)
     except KeyboardInterrupt:

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from rllib_metarl.registry import get_task, register_rllib_envs
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ray.rllib.algorithms.algorithm import Algorithm
     from ray.rllib.algorithms.algorithm_config import AlgorithmConfig
 
@@ -209,8 +211,11 @@ def algorithm_class(algo: str) -> type[Algorithm]:
     raise ValueError(f"unknown algorithm {algo!r}; allowed: {', '.join(ALGORITHMS)}")
 
 
-def algorithm_config(task_name: str, preset: Preset, env_config: dict[str, Any], seed: int = 0) -> AlgorithmConfig:
-    """The preset's algorithm with its memory-core RLModule on the task's agent env (action-reward-timestep input).
+def algorithm_config(
+    task_name: str, preset: Preset, env_config: dict[str, Any], seed: int = 0, init_from: Path | None = None
+) -> AlgorithmConfig:
+    """The preset's algorithm with its memory-core RLModule on the task's agent env (action-reward-timestep input),
+    its weights loaded from ``init_from`` (an RLModule folder of a checkpoint) when given.
 
     The batch holds whole trials: every env copy plays ``trials_per_rollout`` complete trials per iteration, so
     each iteration reports a return, and ``max_seq_len = trial_length + 1`` keeps a trial in one sequence
@@ -241,9 +246,10 @@ def algorithm_config(task_name: str, preset: Preset, env_config: dict[str, Any],
             vf_share_layers=preset.vf_share_layers,
         )
     )
-    module_spec = RLModuleSpec(catalog_class=MetaRLCatalog)  # the algorithm's default module with our cores
-    if preset.reward_prediction_coeff:
-        module_spec = RLModuleSpec(module_class=RewardPredictionPPOModule, catalog_class=MetaRLCatalog)
+    # The algorithm's default module with our cores (or PPO's plus the reward head).
+    module_class = RewardPredictionPPOModule if preset.reward_prediction_coeff else None
+    load_state_path = str(init_from) if init_from is not None else None
+    module_spec = RLModuleSpec(module_class=module_class, catalog_class=MetaRLCatalog, load_state_path=load_state_path)
     model_config.update(core=preset.core, attention_layers=preset.attention_layers,
                         attention_heads=preset.attention_heads, attention_window=preset.attention_window)  # fmt: skip
     config = (

@@ -47,6 +47,8 @@ ARMS = EnvOption(("-k", "--k", "--num-arms"), "num_arms", positive_int, "arms")
         ("tabular_mdp", ["--core", "gru", "--no-tokenizer"], "or has no tokenizer, got core='gru'"),
         ("tabular_mdp", ["--reward-prediction", "-1"], "argument --reward-prediction: expected a number >= 0"),
         ("eleven_arm", ["-w", "two"], "expected an integer >= 0, got 'two'"),
+        ("eleven_arm", ["--init-from", "/no/such/run"], "--init-from: checkpoint '/no/such/run' does not exist"),
+        ("eleven_arm", ["--init-from", "/tmp"], "'/tmp' is not an RLlib algorithm checkpoint"),
         (
             "eleven_arm",
             ["--env-arg", "arms=3"],

@@ -198,3 +198,44 @@ def test_learning_rate_decays_linearly_over_the_sampled_steps(local_ray):
     finally:
         algo.stop()
     assert rates == pytest.approx([1e-3 - 0.5 * 9e-4, 1e-4, 1e-4])
+
+
+def test_a_run_can_start_from_another_runs_weights_and_a_misfit_is_named(local_ray, tmp_path, capsys):
+    from rllib_metarl.evaluation import module_path
+    from rllib_metarl.experiment import check_initial_weights, main, parse_experiment
+
+    preset = get_preset("k_armed", envs_per_worker=4, trials_per_rollout=1)
+    trained = algorithm_config("k_armed", preset, {"num_arms": 3, "trial_length": 5}, seed=0).build_algo()
+    try:
+        trained.train()
+        checkpoint = trained.save_to_path(str(tmp_path / "trained"))
+        expected = {
+            k: v.numpy().copy() for k, v in trained.learner_group._learner.module["default_policy"].state_dict().items()
+        }
+    finally:
+        trained.stop()
+    # Longer trials (the curriculum's next stage) and a new seed: the network starts where the checkpoint left off.
+    started = algorithm_config("k_armed", preset, {"num_arms": 3, "trial_length": 9}, 1, module_path(checkpoint))
+    fresh = algorithm_config("k_armed", preset, {"num_arms": 3, "trial_length": 9}, seed=1)
+    algo, unstarted = started.build_algo(), fresh.build_algo()
+    try:
+        learner_weights = algo.learner_group._learner.module["default_policy"].state_dict()
+        assert all(np.array_equal(value.numpy(), expected[key]) for key, value in learner_weights.items())
+        # The env runner acts: it receives the policy's weights (RLlib does not sync its value network).
+        acting_weights = {
+            k: v for k, v in algo.env_runner.module.state_dict().items() if "critic" not in k and "vf" not in k
+        }
+        assert len(acting_weights) >= 6
+        assert all(np.array_equal(value.numpy(), expected[key]) for key, value in acting_weights.items())
+        other = unstarted.learner_group._learner.module["default_policy"].state_dict()
+        assert not all(np.array_equal(other[k].numpy(), expected[k]) for k in other)
+    finally:
+        algo.stop()
+        unstarted.stop()
+
+    argv = ["--env-arg", "num_arms=4", "--init-from", checkpoint, "--storage-path", str(tmp_path)]
+    misfit = parse_experiment("k_armed", argv)
+    with pytest.raises(ValueError, match=r"does not fit this experiment's network \(k_armed, lstm core, width 48\)"):
+        check_initial_weights(misfit)
+    assert main("k_armed", argv) == 2
+    assert "size mismatch" in capsys.readouterr().err
