@@ -277,7 +277,7 @@ def check_initial_weights(experiment: Experiment) -> None:
     module = config.get_rl_module_spec(env=make_agent_env(experiment.task, experiment.env_config)).build()
     try:
         module.restore_from_path(experiment.init_from)
-    except Exception as error:  # torch names the first mismatched weight; pickle and msgpack fail their own way
+    except Exception as error:  # torch lists the mismatched weights, one per line; pickle and msgpack fail otherwise
         reason = f"{type(error).__name__}: {str(error).strip().splitlines()[-1][:300]}"
         raise ValueError(
             f"--init-from {str(experiment.init_from)!r} does not fit this experiment's network ({experiment.task}, "
