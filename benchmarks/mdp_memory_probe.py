@@ -40,6 +40,7 @@ from common import RESULTS, append_record, machine
 from rllib_metarl.baselines.mdps import MDPPolicy
 from rllib_metarl.models import batched_initial_state
 from rllib_metarl.presets import ATTENTION_WINDOWS, CORES, PRESETS, algorithm_config, get_preset
+from rllib_metarl.pretraining import random_play
 from rllib_metarl.registry import make_agent_vector_env
 
 TASK = "tabular_mdp"
@@ -47,28 +48,24 @@ EVAL_TRIALS = 512
 PRIOR_MEAN = 1.0  # mu(s, a) ~ N(1, 1): the best guess of a reward without memory
 
 
-def random_play(envs: gym.vector.VectorEnv, rng: np.random.Generator) -> dict[str, torch.Tensor]:
-    """One trial of uniformly random actions in each copy of ``envs`` (``make_agent_vector_env(TASK, ...)``): the
-    agent's observations (B, T, obs), the actions and rewards (B, T), and each step's Bayes posterior mean of the
-    reward of the pair then played (B, T), read from the MDP baselines' own posterior statistics."""
+def random_play_with_posterior(envs: gym.vector.VectorEnv, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+    """:func:`rllib_metarl.pretraining.random_play` (one trial of uniformly random actions per copy of ``envs``),
+    plus each step's Bayes posterior mean of the reward of the pair then played (B, T), read from the MDP baselines'
+    own posterior statistics."""
+    trials = random_play(envs, rng)
     task = envs.unwrapped.single_env  # the native vector env's single env: the task's sizes
     posterior = MDPPolicy()
     posterior.reset(envs.num_envs, task.num_states, task.num_actions, task.episode_length, rng)
     copies = np.arange(envs.num_envs)
-    columns: dict[str, list[np.ndarray]] = {"obs": [], "actions": [], "rewards": [], "posterior": []}
-    observation, _ = envs.reset(seed=int(rng.integers(2**31)))
+    states = trials["obs"][:, :, : task.num_states].argmax(-1).numpy()  # the inner observation comes first
+    actions, rewards = trials["actions"].numpy(), trials["rewards"].numpy()
+    means = np.zeros(actions.shape)
     for t in range(task.trial_length):
-        action = rng.integers(task.num_actions, size=envs.num_envs)
-        state = observation[:, : task.num_states].argmax(axis=1)  # the inner observation comes first: the state
-        columns["posterior"].append(posterior.mean_rewards[copies, state, action])
-        columns["obs"].append(observation)
-        observation, reward, _, _, _ = envs.step(action)
+        means[:, t] = posterior.mean_rewards[copies, states[:, t], actions[:, t]]
         episode_done = (t + 1) % task.episode_length == 0  # then the next state is 0 again, no transition
-        posterior.update(state, action, reward, observation[:, : task.num_states].argmax(axis=1), episode_done)
-        columns["actions"].append(action)
-        columns["rewards"].append(reward)
-    trials = {key: torch.as_tensor(np.stack(values, axis=1), dtype=torch.float32) for key, values in columns.items()}
-    trials["actions"] = trials["actions"].long()
+        next_states = states[:, t + 1] if t + 1 < task.trial_length else states[:, t]  # unused after the last step
+        posterior.update(states[:, t], actions[:, t], rewards[:, t], next_states, episode_done)
+    trials["posterior"] = torch.as_tensor(means, dtype=torch.float32)
     return trials
 
 
@@ -131,7 +128,7 @@ def probe(core: str, args: argparse.Namespace, held_out: dict[str, torch.Tensor]
                               "trials_to_90pct": None}  # fmt: skip
     start, trials_seen, updates, learned = time.perf_counter(), 0, 0, float("nan")
     while time.perf_counter() - start < args.seconds:
-        batch = random_play(envs, rng)
+        batch = random_play_with_posterior(envs, rng)
         loss = ((model(batch["obs"], batch["actions"]) - batch["rewards"]) ** 2).mean()
         optimizer.zero_grad()
         loss.backward()
@@ -181,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
             parser.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     torch.set_num_threads(1)
     held_out_envs = make_agent_vector_env(TASK, EVAL_TRIALS)
-    held_out = random_play(held_out_envs, np.random.default_rng(10**6 + args.seed))
+    held_out = random_play_with_posterior(held_out_envs, np.random.default_rng(10**6 + args.seed))
     held_out_envs.close()
     for core in args.cores:
         record = probe(core, args, held_out)

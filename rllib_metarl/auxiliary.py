@@ -9,7 +9,15 @@ action; the one taken is scored against the reward it paid:
     loss = PPO's loss + reward_prediction_coeff * mean_t((head(core_t)[a_t] - r_t)^2)
 
 The head sees only what the policy sees (the core's output before a_t's reward arrives), and the mean runs over the
-same valid steps as PPO's loss. Acting does not use the head: sampling and evaluation run PPO's default forward pass.
+same valid steps as PPO's loss.
+
+By default acting does not use the head. With ``reward_logits_weight`` w > 0 the policy also reads it:
+
+    logits_t = pi(core_t) + beta * head(core_t),    beta a learned scalar starting at w
+
+The head's output is detached there, so the policy's loss moves beta and the policy's own layer but leaves the head
+a pure predictor. Why: on the tabular MDP a head trained this way knows more than the policy that shares its core
+(README, "RL^2's tables"), and acting greedily on a Bayes-exact head would reach about the paper's RL^2 figure.
 """
 
 from __future__ import annotations
@@ -24,14 +32,35 @@ from ray.rllib.core.models.base import ACTOR, CRITIC, ENCODER_OUT
 
 REWARD_PREDICTIONS = "reward_predictions"
 COEFF_KEY = "reward_prediction_coeff"  # in the config's learner_config_dict
+LOGITS_WEIGHT_KEY = "reward_logits_weight"  # in the module's model_config; absent or 0: the policy ignores the head
+# A run that starts from a checkpoint (--init-from) without these starts them afresh: an agent trained without
+# reading its reward head can go on reading it, from the weight the run gives.
+WEIGHTS_STARTED_AFRESH = ("reward_logits_beta",)
 
 
 class RewardPredictionPPOModule(DefaultPPOTorchRLModule):
-    """RLlib's default PPO module plus a linear head on the actor's core: the predicted reward of each action."""
+    """RLlib's default PPO module plus a linear head on the actor's core: the predicted reward of each action (which
+    the policy reads if ``model_config["reward_logits_weight"]`` > 0)."""
 
     def setup(self) -> None:
         super().setup()
         self.reward_head = torch.nn.Linear(self.model_config["lstm_cell_size"], int(self.action_space.n))
+        weight = self.model_config.get(LOGITS_WEIGHT_KEY, 0.0)
+        self.reward_logits_beta = torch.nn.Parameter(torch.tensor(float(weight))) if weight else None
+
+    def _logits(self, actor_features: torch.Tensor) -> torch.Tensor:
+        logits = self.pi(actor_features)
+        if self.reward_logits_beta is None:
+            return logits
+        return logits + self.reward_logits_beta * self.reward_head(actor_features).detach()
+
+    def _forward(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        # PPO's own inference and exploration pass (DefaultPPOTorchRLModule._forward) with this module's logits.
+        encoder_outs = self.encoder(batch)
+        output = {Columns.ACTION_DIST_INPUTS: self._logits(encoder_outs[ENCODER_OUT][ACTOR])}
+        if Columns.STATE_OUT in encoder_outs:
+            output[Columns.STATE_OUT] = encoder_outs[Columns.STATE_OUT]
+        return output
 
     def _forward_train(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         # PPO's own train pass (DefaultPPOTorchRLModule._forward_train), keeping the actor's features for the head.
@@ -39,7 +68,7 @@ class RewardPredictionPPOModule(DefaultPPOTorchRLModule):
         actor_features = encoder_outs[ENCODER_OUT][ACTOR]
         output = {
             Columns.EMBEDDINGS: encoder_outs[ENCODER_OUT][CRITIC],
-            Columns.ACTION_DIST_INPUTS: self.pi(actor_features),
+            Columns.ACTION_DIST_INPUTS: self._logits(actor_features),
             REWARD_PREDICTIONS: self.reward_head(actor_features),
         }
         if Columns.STATE_OUT in encoder_outs:
@@ -58,4 +87,7 @@ class RewardPredictionPPOLearner(PPOTorchLearner):
         mask = batch.get(Columns.LOSS_MASK)
         prediction_loss = errors[mask].mean() if mask is not None else errors.mean()
         self.metrics.log_value((module_id, "reward_prediction_loss"), prediction_loss.detach(), window=1)
+        beta = self.module[module_id].unwrapped().reward_logits_beta
+        if beta is not None:
+            self.metrics.log_value((module_id, "reward_logits_beta"), beta.detach(), window=1)
         return loss + config.learner_config_dict[COEFF_KEY] * prediction_loss

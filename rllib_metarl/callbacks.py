@@ -6,6 +6,8 @@ from typing import Any
 
 from ray.rllib.callbacks.callbacks import RLlibCallback
 
+from rllib_metarl.presets import CHECKPOINT_SCORE
+
 # Moving-mean window, in trials, of every logged meta-RL metric.
 METRICS_WINDOW = 200
 # The metrics appear in results as env_runners/meta/<name>, apart from RLlib's own env_runners/* figures.
@@ -13,7 +15,8 @@ METRICS_GROUP = "meta"
 
 
 class MetaRLMetrics(RLlibCallback):
-    """Logs the env's ``info["episode_metrics"]`` of every finished trial as ``env_runners/meta/<name>``.
+    """Logs the env's ``info["episode_metrics"]`` of every finished trial as ``env_runners/meta/<name>``, and copies
+    the training return to the result's top level as ``CHECKPOINT_SCORE`` (NaN before a trial has finished).
 
     The envs compute the figures themselves (fraction of optimal pulls, regret, informative-arm use), so this
     callback stays the same for every task. Only the trial's last step is read: RLlib hands earlier chunks of a long
@@ -26,3 +29,6 @@ class MetaRLMetrics(RLlibCallback):
         last_info = episode.get_infos(-1)
         for name, value in (last_info or {}).get("episode_metrics", {}).items():
             metrics_logger.log_value((METRICS_GROUP, name), float(value), reduce="mean", window=METRICS_WINDOW)
+
+    def on_train_result(self, *, result: dict, **kwargs: Any) -> None:
+        result[CHECKPOINT_SCORE] = float(result.get("env_runners", {}).get("episode_return_mean", float("nan")))

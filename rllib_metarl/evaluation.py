@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,17 @@ def module_path(checkpoint: str | Path) -> Path:
     raise FileNotFoundError(
         f"{str(checkpoint)!r} is not an RLlib algorithm checkpoint: no {MODULE_SUBDIR}/module_state.* inside"
     )
+
+
+def saved_module_state(module_folder: str | Path) -> dict[str, Any]:
+    """The weights an RLModule checkpoint folder holds, by name (RLlib writes msgpack or pickle)."""
+    state_file = Path(module_folder) / "module_state"
+    if state_file.with_suffix(".msgpack").is_file():
+        import msgpack
+
+        return msgpack.unpackb(state_file.with_suffix(".msgpack").read_bytes(), strict_map_key=False)
+    with state_file.with_suffix(".pkl").open("rb") as file:
+        return pickle.load(file)
 
 
 def training_env_of(checkpoint: str | Path) -> tuple[str, dict[str, Any]] | None:

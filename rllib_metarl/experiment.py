@@ -9,27 +9,39 @@ with frozen weights on held-out trials and writes ``summary.csv`` beside the Tun
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import shutil
 import sys
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from rllib_metarl.cli import discount, key_value, non_negative_float, non_negative_int, positive_float, positive_int
-from rllib_metarl.evaluation import module_path
-from rllib_metarl.presets import ALGORITHMS, ATTENTION_WINDOWS, CORES, RETURN_METRIC, Preset, get_preset
+from rllib_metarl.evaluation import module_path, saved_module_state
+from rllib_metarl.presets import (
+    ALGORITHMS,
+    ATTENTION_WINDOWS,
+    CHECKPOINT_SCORE,
+    CORES,
+    RETURN_METRIC,
+    Preset,
+    get_preset,
+)
 from rllib_metarl.registry import TASKS, get_task
 
 SCHEDULERS = ("asha", "pbt", "fifo")
 DEFAULT_STORAGE = "~/ray_results"
 SUMMARY_FILE = "summary.csv"
 EVAL_TRIALS_FILE = "eval_trials.csv"
+PRETRAINED_DIR = "pretrained_memory"  # in the experiment's folder: the RLModule that --pretrain-memory trained
+PRETRAINING_STATS = "pretraining.json"  # in PRETRAINED_DIR: its seconds, trials and final loss
 
 
 @dataclass(frozen=True)
@@ -63,6 +75,7 @@ class Experiment:
     eval_trials: int
     dashboard: bool
     init_from: Path | None = None  # the RLModule folder of a checkpoint whose weights the run starts from
+    pretrain_memory_s: float | None = None  # seconds of supervised memory pretraining before the run
 
     @property
     def path(self) -> Path:
@@ -139,6 +152,10 @@ def build_parser(
     parser.add_argument("--reward-prediction", type=non_negative_float, metavar="COEFF",
                         help="PPO: weight of an auxiliary loss that predicts each step's reward from the memory core "
                         "(rllib_metarl.auxiliary; default: the preset's, 0)")  # fmt: skip
+    parser.add_argument("--reward-logits", type=non_negative_float, metavar="WEIGHT",
+                        help="with --reward-prediction: the policy's logits add the predicted rewards times a "
+                        "learned weight that starts at WEIGHT (rllib_metarl.auxiliary; default: the preset's, "
+                        "0: no)")  # fmt: skip
     parser.add_argument(
         "--num-samples", type=positive_int, help="Tune trials, seeded seed, seed+1, ... (default: the preset's)"
     )
@@ -163,6 +180,9 @@ def build_parser(
     parser.add_argument("--init-from", metavar="CHECKPOINT",
                         help="start from the network weights of an earlier run's checkpoint, e.g. one trained on "
                         "longer trials (a curriculum); the optimizer and counters start afresh")  # fmt: skip
+    parser.add_argument("--pretrain-memory", type=positive_float, metavar="SECONDS",
+                        help="with --reward-prediction: first train the memory core and the reward head on trials of "
+                        "random play for SECONDS (rllib_metarl.pretraining), then start the run from them")  # fmt: skip
     parser.add_argument("--storage-path", default=DEFAULT_STORAGE, help="where Tune writes results and checkpoints")
     parser.add_argument("--name", help="experiment name (default: <task>-<time>); an existing one is resumed")
     parser.add_argument(
@@ -222,6 +242,7 @@ def parse_experiment(
             gamma=args.gamma,
             entropy_coeff=args.entropy_coeff,
             reward_prediction_coeff=args.reward_prediction,
+            reward_logits_weight=args.reward_logits,
             num_epochs=args.num_epochs,
             num_workers=args.num_workers,
             envs_per_worker=args.envs_per_worker,
@@ -252,6 +273,10 @@ def parse_experiment(
         init_from = module_path(args.init_from).resolve() if args.init_from is not None else None
     except FileNotFoundError as error:
         parser.error(f"--init-from: {error}")
+    if args.pretrain_memory is not None and init_from is not None:
+        parser.error("--pretrain-memory and --init-from both give the starting weights: give one")
+    if args.pretrain_memory is not None and not preset.reward_prediction_coeff:
+        parser.error("--pretrain-memory trains the reward-prediction head: it needs --reward-prediction > 0")
     return Experiment(
         task=task.name,
         env_config=env_config,
@@ -264,25 +289,68 @@ def parse_experiment(
         eval_trials=args.eval_trials,
         dashboard=not args.no_dashboard,
         init_from=init_from,
+        pretrain_memory_s=args.pretrain_memory,
     )
 
 
 def check_initial_weights(experiment: Experiment) -> None:
     """Load ``--init-from``'s weights into this experiment's network, here and before Ray starts, so that a checkpoint
-    of another task, core or width is named at once (ValueError) rather than inside a Tune trial."""
+    of another task, core or width is named at once (ValueError) rather than inside a Tune trial.
+
+    Every weight must match by name and shape, except that a reward-prediction agent's checkpoint may lack
+    ``WEIGHTS_STARTED_AFRESH`` (the policy's weight on its predictions: ``--reward-logits`` sets where it starts).
+    RLlib's own restore would skip the names that do not match without a word, half-loading another core.
+    """
+    import torch
+
+    from rllib_metarl.auxiliary import WEIGHTS_STARTED_AFRESH
     from rllib_metarl.presets import algorithm_config
     from rllib_metarl.registry import make_agent_env
 
     config = algorithm_config(experiment.task, experiment.preset, experiment.env_config)
     module = config.get_rl_module_spec(env=make_agent_env(experiment.task, experiment.env_config)).build()
+    network = f"this experiment's network ({experiment.task}, {experiment.preset.core} core, width " \
+              f"{experiment.preset.lstm_cell_size})"  # fmt: skip
     try:
-        module.restore_from_path(experiment.init_from)
-    except Exception as error:  # torch lists the mismatched weights, one per line; pickle and msgpack fail otherwise
+        saved = {k: torch.as_tensor(v) for k, v in saved_module_state(experiment.init_from).items()}
+        missing, unexpected = module.load_state_dict(saved, strict=False)  # a size mismatch still raises
+    except Exception as error:  # torch lists the mismatched sizes, one per line; pickle and msgpack fail otherwise
         reason = f"{type(error).__name__}: {str(error).strip().splitlines()[-1][:300]}"
-        raise ValueError(
-            f"--init-from {str(experiment.init_from)!r} does not fit this experiment's network ({experiment.task}, "
-            f"{experiment.preset.core} core, width {experiment.preset.lstm_cell_size}): {reason}"
-        ) from error
+        raise ValueError(f"--init-from {str(experiment.init_from)!r} does not fit {network}: {reason}") from error
+    missing = [name for name in missing if name not in WEIGHTS_STARTED_AFRESH]
+    if missing or unexpected:
+        examples = "; ".join(f"{label}: {len(names)}, e.g. {names[0]!r}"
+                             for label, names in (("not in the checkpoint", missing),
+                                                  ("not in the network", unexpected)) if names)  # fmt: skip
+        raise ValueError(f"--init-from {str(experiment.init_from)!r} does not fit {network}: weights {examples}")
+
+
+def pretrained(experiment: Experiment) -> Experiment:
+    """The experiment, starting from its memory pretrained ``pretrain_memory_s`` (``--pretrain-memory``).
+
+    The pretrained module is written into the experiment's folder, under a temporary name first, so a rerun
+    (``--resume``) starts from the same weights instead of pretraining again, and an interrupted pretraining leaves
+    nothing that could be taken for a finished one.
+    """
+    import torch
+
+    from rllib_metarl.pretraining import pretrain_reward_memory
+
+    folder = experiment.path / PRETRAINED_DIR
+    if not (folder / "module_state.pkl").exists():
+        torch.set_num_threads(1)  # as a Tune trial's own learner: the pretraining's seconds count alike
+        print(f"Pretraining the memory for {experiment.pretrain_memory_s:.0f} s on random play ...", flush=True)
+        module = pretrain_reward_memory(experiment.task, experiment.preset, experiment.env_config,
+                                        experiment.pretrain_memory_s, experiment.seed)  # fmt: skip
+        partial = folder.with_name(folder.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        module.save_to_path(str(partial))
+        (partial / PRETRAINING_STATS).write_text(json.dumps(module.pretraining_stats))
+        partial.rename(folder)
+    stats = json.loads((folder / PRETRAINING_STATS).read_text())
+    print(f"Pretrained memory: {folder} ({stats['pretrain_seconds']:.0f} s, {stats['pretrain_trials']} trials of "
+          f"random play, reward-prediction loss {stats['pretrain_loss']:.3f})", flush=True)  # fmt: skip
+    return replace(experiment, init_from=folder)
 
 
 def latest_experiment(storage_path: Path, task_name: str) -> str | None:
@@ -396,13 +464,7 @@ def make_tuner(experiment: Experiment) -> Any:
             name=experiment.name,
             storage_path=str(experiment.storage_path),
             stop=_stop_criteria(preset),
-            checkpoint_config=tune.CheckpointConfig(
-                checkpoint_frequency=preset.checkpoint_every,
-                checkpoint_at_end=True,
-                num_to_keep=3,
-                checkpoint_score_attribute=RETURN_METRIC,
-                checkpoint_score_order="max",
-            ),
+            checkpoint_config=checkpoint_config(preset),
             failure_config=tune.FailureConfig(max_failures=2),
             progress_reporter=progress_reporter(),
             verbose=1,  # the status table only; every result is in the results folder and TensorBoard
@@ -426,6 +488,25 @@ PROGRESS_METRICS = {
     "env_runners/meta/accuracy_after_first": "correct, trials 2+",
     "evaluation/env_runners/meta/accuracy_after_first": "held-out correct, trials 2+",
 }
+
+
+def checkpoint_config(preset: Preset) -> Any:
+    """A checkpoint every ``checkpoint_every`` iterations and at the end; Tune keeps the 3 with the highest training
+    return, and the latest.
+
+    Scored by the top-level ``CHECKPOINT_SCORE``, not by the nested RETURN_METRIC: Tune 2.60 looks a score's name
+    up in the unflattened result, so a nested one is never found there, and it then keeps the 3 latest checkpoints
+    instead (ray-project/ray#59130).
+    """
+    from ray import tune
+
+    return tune.CheckpointConfig(
+        checkpoint_frequency=preset.checkpoint_every,
+        checkpoint_at_end=True,
+        num_to_keep=3,
+        checkpoint_score_attribute=CHECKPOINT_SCORE,
+        checkpoint_score_order="max",
+    )
 
 
 def progress_reporter() -> Any:
@@ -485,6 +566,8 @@ def run(experiment: Experiment) -> dict[str, Any]:
         **checkpoint_metrics(best, checkpoint),
         "train_wall_time_s": round(time.time() - started, 1),
     }
+    if experiment.pretrain_memory_s is not None:  # the training budget is pretraining plus the Tune run
+        summary.update(json.loads((experiment.path / PRETRAINED_DIR / PRETRAINING_STATS).read_text()))
     if experiment.eval_trials:
         held_out_config = get_task(experiment.task).held_out_config(experiment.env_config)
         trials = evaluate_checkpoint(
@@ -533,7 +616,10 @@ def main(
 ) -> int:
     """Entry point of every ``tune_configs/*.py``: ``variants`` adds ``--difficulty``, ``env_options`` task flags."""
     experiment = parse_experiment(task_name, argv, variants, env_options)
-    if experiment.init_from is not None:
+    if experiment.pretrain_memory_s is not None:
+        configure_ray_auth(experiment.address)  # before Ray's first import, which pretraining makes
+        experiment = pretrained(experiment)
+    elif experiment.init_from is not None:
         configure_ray_auth(experiment.address)  # before Ray's first import, which the check below makes
         try:
             check_initial_weights(experiment)

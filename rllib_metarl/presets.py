@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from ray.rllib.algorithms.algorithm_config import AlgorithmConfig
 
 RETURN_METRIC = "env_runners/episode_return_mean"
+# The same figure at the top level of every result (rllib_metarl.callbacks), for Tune to rank checkpoints by.
+CHECKPOINT_SCORE = "training_return"
 # ppo: RLlib's PPO. a2c: synchronous advantage actor-critic (rllib_metarl.a2c). impala, appo: RLlib's asynchronous
 # actor-critic family that replaced A3C, learner in the trial's own process (a remote learner hangs on 2 cores).
 ALGORITHMS = ("ppo", "appo", "impala", "a2c")
@@ -49,6 +51,8 @@ class Preset:
     vf_loss_coeff: float = 0.5
     # PPO only: weight of the reward-prediction auxiliary loss on the memory core (rllib_metarl.auxiliary); 0: none.
     reward_prediction_coeff: float = 0.0
+    # With reward prediction: the policy's logits add the predicted rewards times a learned weight starting here.
+    reward_logits_weight: float = 0.0
     # RLlib clips each squared value error at 10, which stops the value net learning returns far from 0 (a 100-step
     # trial's discounted return at gamma 0.99 is ~60): such tasks lift the clip.
     vf_clip_param: float = 10.0
@@ -173,6 +177,13 @@ def get_preset(task_name: str, **overrides: Any) -> Preset:
         raise ValueError(
             f"reward_prediction_coeff {preset.reward_prediction_coeff!r} needs algo='ppo', got algo={preset.algo!r}"
         )
+    if preset.reward_logits_weight < 0:
+        raise ValueError(f"reward_logits_weight must be >= 0, got {preset.reward_logits_weight!r}")
+    if preset.reward_logits_weight and not preset.reward_prediction_coeff:
+        raise ValueError(
+            f"reward_logits_weight {preset.reward_logits_weight!r} reads the reward-prediction head: it needs "
+            "reward_prediction_coeff > 0"
+        )
     if preset.attention_window not in ATTENTION_WINDOWS:
         raise ValueError(f"attention_window must be one of {ATTENTION_WINDOWS}, got {preset.attention_window!r}")
     if (preset.lr_final is None) != (preset.lr_decay_steps is None):
@@ -225,7 +236,12 @@ def algorithm_config(
     from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
     from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
-    from rllib_metarl.auxiliary import COEFF_KEY, RewardPredictionPPOLearner, RewardPredictionPPOModule
+    from rllib_metarl.auxiliary import (
+        COEFF_KEY,
+        LOGITS_WEIGHT_KEY,
+        RewardPredictionPPOLearner,
+        RewardPredictionPPOModule,
+    )
     from rllib_metarl.callbacks import MetaRLMetrics
     from rllib_metarl.models import MetaRLCatalog
     from rllib_metarl.sampling import TrialEnvRunner
@@ -252,6 +268,8 @@ def algorithm_config(
     module_spec = RLModuleSpec(module_class=module_class, catalog_class=MetaRLCatalog, load_state_path=load_state_path)
     model_config.update(core=preset.core, attention_layers=preset.attention_layers,
                         attention_heads=preset.attention_heads, attention_window=preset.attention_window)  # fmt: skip
+    if preset.reward_logits_weight:
+        model_config[LOGITS_WEIGHT_KEY] = preset.reward_logits_weight
     config = (
         algorithm_class(preset.algo)
         .get_default_config()
@@ -286,7 +304,7 @@ def algorithm_config(
     if preset.algo in ("ppo", "a2c"):
         config.training(lambda_=preset.lambda_)
     if preset.reward_prediction_coeff:
-        config.training(learner_class=RewardPredictionPPOLearner,
+        config.learners(learner_class=RewardPredictionPPOLearner,
                         learner_config_dict={COEFF_KEY: preset.reward_prediction_coeff})  # fmt: skip
     if preset.algo == "ppo":
         config.training(

@@ -1,4 +1,5 @@
-"""The reward-prediction auxiliary loss: its formula, that it trains the core, and that its agents save and act."""
+"""The reward-prediction auxiliary loss: its formula, that it trains the core, and that its agents save and act; and
+the policy that reads the predicted rewards (``reward_logits_weight``)."""
 
 import numpy as np
 import pytest
@@ -34,7 +35,10 @@ def test_the_loss_adds_the_masked_squared_error_of_the_taken_actions_prediction(
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [({"reward_prediction_coeff": -1.0}, "reward_prediction_coeff must be >= 0, got -1.0"),
-     ({"reward_prediction_coeff": 1.0, "algo": "a2c"}, "reward_prediction_coeff 1.0 needs algo='ppo', got algo='a2c'")],
+     ({"reward_prediction_coeff": 1.0, "algo": "a2c"}, "reward_prediction_coeff 1.0 needs algo='ppo', got algo='a2c'"),
+     ({"reward_logits_weight": -2.0}, "reward_logits_weight must be >= 0, got -2.0"),
+     ({"reward_logits_weight": 3.0, "reward_prediction_coeff": 0.0},
+      "reward_logits_weight 3.0 reads the reward-prediction head: it needs reward_prediction_coeff > 0")],
 )  # fmt: skip
 def test_bad_reward_prediction_settings_are_named(overrides, message):
     with pytest.raises(ValueError, match=message):
@@ -67,3 +71,31 @@ def test_the_auxiliary_loss_trains_the_core_and_the_agent_saves_and_acts(local_r
     assert isinstance(module, RewardPredictionPPOModule)
     trials = evaluate_module(module, "tabular_mdp", {"num_episodes": 2}, num_trials=10, seed=1)
     assert len(trials) == 10 and np.isfinite(trials["return"]).all()
+
+
+def test_the_policy_reads_the_detached_reward_predictions_times_a_learned_weight():
+    from rllib_metarl.registry import make_agent_env
+
+    preset = get_preset("tabular_mdp", lstm_cell_size=16, reward_logits_weight=3.0)
+    config = algorithm_config("tabular_mdp", preset, {"num_episodes": 2})
+    module = config.get_rl_module_spec(env=make_agent_env("tabular_mdp", {"num_episodes": 2})).build()
+    assert module.reward_logits_beta.item() == 3.0
+    features = torch.randn(4, 7, 16)
+    logits = module._logits(features)
+    torch.testing.assert_close(logits, module.pi(features) + 3.0 * module.reward_head(features))
+    logits.sum().backward()  # the policy's gradient reaches beta and the policy's layer, not the reward head
+    assert module.reward_logits_beta.grad is not None and module.reward_logits_beta.grad.abs() > 0
+    assert module.reward_head.weight.grad is None
+    plain = algorithm_config("tabular_mdp", get_preset("tabular_mdp", lstm_cell_size=16), {"num_episodes": 2})
+    module = plain.get_rl_module_spec(env=make_agent_env("tabular_mdp", {"num_episodes": 2})).build()
+    assert module.reward_logits_beta is None
+    torch.testing.assert_close(module._logits(features), module.pi(features))
+
+
+def test_the_reward_logits_flag_reaches_the_preset_and_a_bad_one_exits_before_ray(capsys):
+    experiment = parse_experiment("tabular_mdp", ["--reward-logits", "5", "--storage-path", "/tmp"])
+    assert experiment.preset.reward_logits_weight == 5.0
+    with pytest.raises(SystemExit) as stop:
+        parse_experiment("tabular_mdp", ["--reward-logits", "5", "--reward-prediction", "0"])
+    assert stop.value.code == 2
+    assert "needs reward_prediction_coeff > 0" in capsys.readouterr().err

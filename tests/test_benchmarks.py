@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # the scripts import their sibling common.py
 
 import mdp_memory_probe  # noqa: E402
+import mdp_reward_head  # noqa: E402
 import throughput  # noqa: E402
 import time_to_optimal  # noqa: E402
 
@@ -97,7 +98,7 @@ def test_memory_smoke_reports_the_peak_of_the_main_jobs_process_tree(tmp_path):
 
 def test_mdp_memory_probe_references_are_the_prior_and_the_bayes_posterior_mean():
     envs = make_agent_vector_env("tabular_mdp", 256)
-    trials = mdp_memory_probe.random_play(envs, np.random.default_rng(0))
+    trials = mdp_memory_probe.random_play_with_posterior(envs, np.random.default_rng(0))
     assert trials["obs"].shape[:2] == trials["rewards"].shape == (256, 100)
     assert (trials["posterior"][:, 0] == 1.0).all()  # no pair has been visited at a trial's first step
     paid: dict[tuple[int, int], list[float]] = {}  # trial 0's history, pair by pair, step by step
@@ -106,7 +107,7 @@ def test_mdp_memory_probe_references_are_the_prior_and_the_bayes_posterior_mean(
         assert float(trials["posterior"][0, t]) == pytest.approx((1 + sum(earlier)) / (1 + len(earlier)), abs=1e-5)
         earlier.append(float(trials["rewards"][0, t]))
     # Same numbers from the same generator seed: the probe's trials are reproducible.
-    again = mdp_memory_probe.random_play(envs, np.random.default_rng(0))
+    again = mdp_memory_probe.random_play_with_posterior(envs, np.random.default_rng(0))
     assert torch.equal(trials["rewards"], again["rewards"])
     # The posterior mean beats the prior mean (error 2 in expectation; ~1.66 for the posterior over 100 steps).
     memoryless = ((trials["rewards"] - 1.0) ** 2).mean()
@@ -130,3 +131,22 @@ def test_mdp_memory_probe_smoke_trains_every_core(tmp_path):
     assert all(r["updates"] >= 2 and r["env_steps"] == 100 * r["trials"] and np.isfinite(r["learned"]) for r in rows)
     result = run_benchmark("mdp_memory_probe.py", "--lr", "0", timeout=60)
     assert result.returncode == 2 and "--lr must be positive, got 0.0" in result.stderr
+
+
+def test_the_myopic_reference_acts_on_the_posterior_mean_reward_as_it_is_after_every_step():
+    policy = mdp_reward_head.MyopicMDPPolicy()
+    policy.reset(1, num_states=3, num_actions=2, episode_length=4, rng=np.random.default_rng(0))
+    policy.begin_episode()
+    policy.update(np.array([0]), np.array([1]), np.array([5.0]), np.array([0]), episode_done=False)
+    assert policy.act(np.array([0]), 1)[0] == 1  # (1 + 5) / 2 = 3 beats the untried action's prior mean 1
+    policy.update(np.array([0]), np.array([1]), np.array([-9.0]), np.array([0]), episode_done=False)
+    assert policy.act(np.array([0]), 2)[0] == 0  # within the same episode: (1 + 5 - 9) / 3 = -1 < 1
+
+
+def test_mdp_reward_head_plays_its_references_on_the_tuning_trials(tmp_path):
+    output = tmp_path / "head.jsonl"
+    result = run_benchmark("mdp_reward_head.py", "--n", "5", "--trials", "200", "--output", str(output))
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    records = {r["source"]: r for r in map(json.loads, output.read_text().splitlines())}
+    assert set(records) == {"Myopic", "Greedy"}
+    assert records["Myopic"]["mean_return"] > 57  # random play earns 50 in expectation over 5 episodes

@@ -239,3 +239,31 @@ def test_a_run_can_start_from_another_runs_weights_and_a_misfit_is_named(local_r
         check_initial_weights(misfit)
     assert main("k_armed", argv) == 2
     assert "size mismatch" in capsys.readouterr().err
+    # Another core has other weights, not other sizes; RLlib's own restore would skip them without a word.
+    other_core = parse_experiment("k_armed", ["--core", "gru", "--env-arg", "num_arms=3", *argv[2:]])
+    with pytest.raises(
+        ValueError, match=r"gru core.*weights not in the checkpoint: 8, e\.g\. 'encoder.*gru.*not in the network"
+    ):
+        check_initial_weights(other_core)
+
+
+def test_tune_keeps_the_checkpoints_with_the_highest_training_return(tmp_path):
+    from ray.train import Checkpoint
+    from ray.train._internal.checkpoint_manager import _CheckpointManager
+    from ray.train._internal.session import _TrainingResult
+
+    from rllib_metarl.callbacks import MetaRLMetrics
+    from rllib_metarl.experiment import checkpoint_config
+
+    manager = _CheckpointManager(checkpoint_config(get_preset("tabular_mdp")))  # Tune's own bookkeeping
+    returns = [150.0, 149.0, 151.0, 100.0, 101.0, 102.0]  # the best come early, as when a run falls back
+    for iteration, value in enumerate(returns):
+        result = {"training_iteration": iteration, "env_runners": {"episode_return_mean": value}}
+        MetaRLMetrics().on_train_result(result=result)  # as RLlib calls it on every training result
+        folder = tmp_path / f"checkpoint_{iteration}"
+        folder.mkdir()
+        manager.register_checkpoint(_TrainingResult(Checkpoint.from_directory(str(folder)), result))
+    best = sorted(saved.metrics["training_iteration"] for saved in manager.best_checkpoint_results)
+    assert best == [0, 1, 2]
+    on_disk = sorted(p.name for p in tmp_path.iterdir())
+    assert on_disk == ["checkpoint_0", "checkpoint_1", "checkpoint_2", "checkpoint_5"]  # and the latest, to resume
