@@ -31,6 +31,7 @@ from ray.rllib.core.columns import Columns
 from ray.rllib.core.models.base import ACTOR, CRITIC, ENCODER_OUT
 
 REWARD_PREDICTIONS = "reward_predictions"
+REWARD_LOGITS_BETA = "reward_logits_beta"  # the module's weight, and its name in the learner's metrics
 COEFF_KEY = "reward_prediction_coeff"  # in the config's learner_config_dict
 LOGITS_WEIGHT_KEY = "reward_logits_weight"  # in the module's model_config; absent or 0: the policy ignores the head
 # A run that starts from a checkpoint (--init-from) without these starts them afresh: an agent trained without
@@ -73,6 +74,8 @@ class RewardPredictionPPOModule(DefaultPPOTorchRLModule):
         }
         if Columns.STATE_OUT in encoder_outs:
             output[Columns.STATE_OUT] = encoder_outs[Columns.STATE_OUT]
+        if self.reward_logits_beta is not None:  # for the learner's metrics
+            output[REWARD_LOGITS_BETA] = self.reward_logits_beta
         return output
 
 
@@ -87,7 +90,6 @@ class RewardPredictionPPOLearner(PPOTorchLearner):
         mask = batch.get(Columns.LOSS_MASK)
         prediction_loss = errors[mask].mean() if mask is not None else errors.mean()
         self.metrics.log_value((module_id, "reward_prediction_loss"), prediction_loss.detach(), window=1)
-        beta = self.module[module_id].unwrapped().reward_logits_beta
-        if beta is not None:
-            self.metrics.log_value((module_id, "reward_logits_beta"), beta.detach(), window=1)
+        if REWARD_LOGITS_BETA in fwd_out:
+            self.metrics.log_value((module_id, REWARD_LOGITS_BETA), fwd_out[REWARD_LOGITS_BETA].detach(), window=1)
         return loss + config.learner_config_dict[COEFF_KEY] * prediction_loss

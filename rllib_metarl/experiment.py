@@ -75,7 +75,6 @@ class Experiment:
     eval_trials: int
     dashboard: bool
     init_from: Path | None = None  # the RLModule folder of a checkpoint whose weights the run starts from
-    pretrain_memory_s: float | None = None  # seconds of supervised memory pretraining before the run
 
     @property
     def path(self) -> Path:
@@ -180,9 +179,10 @@ def build_parser(
     parser.add_argument("--init-from", metavar="CHECKPOINT",
                         help="start from the network weights of an earlier run's checkpoint, e.g. one trained on "
                         "longer trials (a curriculum); the optimizer and counters start afresh")  # fmt: skip
-    parser.add_argument("--pretrain-memory", type=positive_float, metavar="SECONDS",
+    parser.add_argument("--pretrain-memory", type=non_negative_float, metavar="SECONDS",
                         help="with --reward-prediction: first train the memory core and the reward head on trials of "
-                        "random play for SECONDS (rllib_metarl.pretraining), then start the run from them")  # fmt: skip
+                        "random play for SECONDS (rllib_metarl.pretraining), then start the run from them; 0: not "
+                        "(default: the preset's)")  # fmt: skip
     parser.add_argument("--storage-path", default=DEFAULT_STORAGE, help="where Tune writes results and checkpoints")
     parser.add_argument("--name", help="experiment name (default: <task>-<time>); an existing one is resumed")
     parser.add_argument(
@@ -243,6 +243,7 @@ def parse_experiment(
             entropy_coeff=args.entropy_coeff,
             reward_prediction_coeff=args.reward_prediction,
             reward_logits_weight=args.reward_logits,
+            pretrain_memory_s=args.pretrain_memory,
             num_epochs=args.num_epochs,
             num_workers=args.num_workers,
             envs_per_worker=args.envs_per_worker,
@@ -273,10 +274,10 @@ def parse_experiment(
         init_from = module_path(args.init_from).resolve() if args.init_from is not None else None
     except FileNotFoundError as error:
         parser.error(f"--init-from: {error}")
-    if args.pretrain_memory is not None and init_from is not None:
-        parser.error("--pretrain-memory and --init-from both give the starting weights: give one")
-    if args.pretrain_memory is not None and not preset.reward_prediction_coeff:
-        parser.error("--pretrain-memory trains the reward-prediction head: it needs --reward-prediction > 0")
+    if init_from is not None and preset.pretrain_memory_s:
+        if args.pretrain_memory:
+            parser.error("--pretrain-memory and --init-from both give the starting weights: give one")
+        preset = replace(preset, pretrain_memory_s=0.0)  # the checkpoint replaces the preset's pretraining
     return Experiment(
         task=task.name,
         env_config=env_config,
@@ -289,7 +290,6 @@ def parse_experiment(
         eval_trials=args.eval_trials,
         dashboard=not args.no_dashboard,
         init_from=init_from,
-        pretrain_memory_s=args.pretrain_memory,
     )
 
 
@@ -326,7 +326,7 @@ def check_initial_weights(experiment: Experiment) -> None:
 
 
 def pretrained(experiment: Experiment) -> Experiment:
-    """The experiment, starting from its memory pretrained ``pretrain_memory_s`` (``--pretrain-memory``).
+    """The experiment, starting from its memory pretrained ``preset.pretrain_memory_s`` (``--pretrain-memory``).
 
     The pretrained module is written into the experiment's folder, under a temporary name first, so a rerun
     (``--resume``) starts from the same weights instead of pretraining again, and an interrupted pretraining leaves
@@ -339,9 +339,10 @@ def pretrained(experiment: Experiment) -> Experiment:
     folder = experiment.path / PRETRAINED_DIR
     if not (folder / "module_state.pkl").exists():
         torch.set_num_threads(1)  # as a Tune trial's own learner: the pretraining's seconds count alike
-        print(f"Pretraining the memory for {experiment.pretrain_memory_s:.0f} s on random play ...", flush=True)
-        module = pretrain_reward_memory(experiment.task, experiment.preset, experiment.env_config,
-                                        experiment.pretrain_memory_s, experiment.seed)  # fmt: skip
+        seconds = experiment.preset.pretrain_memory_s
+        print(f"Pretraining the memory for {seconds:.0f} s on random play ...", flush=True)
+        module = pretrain_reward_memory(experiment.task, experiment.preset, experiment.env_config, seconds,
+                                        experiment.seed)  # fmt: skip
         partial = folder.with_name(folder.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         module.save_to_path(str(partial))
@@ -566,7 +567,7 @@ def run(experiment: Experiment) -> dict[str, Any]:
         **checkpoint_metrics(best, checkpoint),
         "train_wall_time_s": round(time.time() - started, 1),
     }
-    if experiment.pretrain_memory_s is not None:  # the training budget is pretraining plus the Tune run
+    if experiment.preset.pretrain_memory_s:  # the training budget is pretraining plus the Tune run
         summary.update(json.loads((experiment.path / PRETRAINED_DIR / PRETRAINING_STATS).read_text()))
     if experiment.eval_trials:
         held_out_config = get_task(experiment.task).held_out_config(experiment.env_config)
@@ -616,7 +617,7 @@ def main(
 ) -> int:
     """Entry point of every ``tune_configs/*.py``: ``variants`` adds ``--difficulty``, ``env_options`` task flags."""
     experiment = parse_experiment(task_name, argv, variants, env_options)
-    if experiment.pretrain_memory_s is not None:
+    if experiment.preset.pretrain_memory_s:
         configure_ray_auth(experiment.address)  # before Ray's first import, which pretraining makes
         experiment = pretrained(experiment)
     elif experiment.init_from is not None:

@@ -157,7 +157,12 @@ def test_the_chosen_cores_and_algorithms_own_settings_apply_unless_set():
     assert (lstm.attention_window, lstm.tokenizer_hiddens, lstm.reward_prediction_coeff) == (1, (128,), 1.0)
     assert get_preset("tabular_mdp", algo="appo").reward_prediction_coeff == 0.0  # an auxiliary loss of PPO's
     assert get_preset("tabular_mdp", attention_window=1).tokenizer_hiddens == ()  # an override keeps the others
-    assert get_preset("tabular_mdp", reward_prediction_coeff=0.0).reward_prediction_coeff == 0.0
+    assert (mdp.pretrain_memory_s, mdp.reward_logits_weight, mdp.lr) == (300.0, 10.0, 3e-5)
+    appo = get_preset("tabular_mdp", algo="appo")
+    assert (appo.pretrain_memory_s, appo.reward_logits_weight, appo.lr) == (0.0, 0.0, 1e-3)
+    # No reward prediction, no use of its head: the preset's pretraining and logits weight go with it.
+    plain = get_preset("tabular_mdp", reward_prediction_coeff=0.0)
+    assert (plain.reward_prediction_coeff, plain.pretrain_memory_s, plain.reward_logits_weight) == (0.0, 0.0, 0.0)
 
 
 @pytest.mark.parametrize("core", CORES)

@@ -86,7 +86,8 @@ def test_the_policy_reads_the_detached_reward_predictions_times_a_learned_weight
     logits.sum().backward()  # the policy's gradient reaches beta and the policy's layer, not the reward head
     assert module.reward_logits_beta.grad is not None and module.reward_logits_beta.grad.abs() > 0
     assert module.reward_head.weight.grad is None
-    plain = algorithm_config("tabular_mdp", get_preset("tabular_mdp", lstm_cell_size=16), {"num_episodes": 2})
+    plain_preset = get_preset("tabular_mdp", lstm_cell_size=16, reward_logits_weight=0.0)
+    plain = algorithm_config("tabular_mdp", plain_preset, {"num_episodes": 2})
     module = plain.get_rl_module_spec(env=make_agent_env("tabular_mdp", {"num_episodes": 2})).build()
     assert module.reward_logits_beta is None
     torch.testing.assert_close(module._logits(features), module.pi(features))

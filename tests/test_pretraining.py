@@ -44,8 +44,8 @@ def test_pretraining_trains_the_memory_and_reward_head_only():
 
 @pytest.mark.parametrize(
     ("argv", "message"),
-    [(["--pretrain-memory", "5", "--reward-prediction", "0"], "needs --reward-prediction > 0"),
-     (["--pretrain-memory", "0"], "--pretrain-memory: expected a positive number, got '0'"),
+    [(["--pretrain-memory", "5", "--reward-prediction", "0"], "pretrain_memory_s 5.0 trains the reward"),
+     (["--pretrain-memory", "-1"], "--pretrain-memory: expected a number >= 0, got '-1'"),
      (["--pretrain-memory", "5", "--init-from", "."], "give one")],
 )  # fmt: skip
 def test_bad_pretraining_flags_exit_before_ray(argv, message, capsys, tmp_path):
@@ -75,3 +75,13 @@ def test_the_runner_pretrains_starts_from_the_pretrained_memory_and_a_rerun_reus
     rerun = run_script("rl2_mdps.py", *args[:-2], "--name", "pre", "--stop-iters", "2")
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert "Pretraining the memory" not in rerun.stdout and f"Pretrained memory: {folder}" in rerun.stdout
+
+
+def test_the_preset_pretrains_unless_a_checkpoint_or_zero_seconds_start_the_run(tmp_path, capsys):
+    assert parse_experiment("tabular_mdp", []).preset.pretrain_memory_s == 300.0
+    assert parse_experiment("tabular_mdp", ["--pretrain-memory", "0"]).preset.pretrain_memory_s == 0.0
+    folder = tmp_path / "module"
+    folder.mkdir()
+    (folder / "module_state.pkl").write_bytes(b"")
+    started = parse_experiment("tabular_mdp", ["--init-from", str(folder)])
+    assert started.preset.pretrain_memory_s == 0.0 and started.init_from == folder.resolve()

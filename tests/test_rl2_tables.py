@@ -34,7 +34,8 @@ def test_bandit_cells_parse_and_reject_bad_text():
 
 def test_tables_command_with_trained_agents(tmp_path):
     storage = tmp_path / "runs"
-    for script, args in [("rl2_bandits.py", ["--n", "4", "--k", "3"]), ("rl2_mdps.py", ["--n", "2"])]:
+    mdp_args = ["--n", "2", "--pretrain-memory", "2"]  # the preset's recipe, with 2 s of pretraining, not 300
+    for script, args in [("rl2_bandits.py", ["--n", "4", "--k", "3"]), ("rl2_mdps.py", mdp_args)]:
         result = run_script(
             script, *args, "--stop-iters", "2", "--num-samples", "1", "--eval-trials", "10",
             "--storage-path", str(storage), "--no-dashboard",
