@@ -336,13 +336,16 @@ def pretrained(experiment: Experiment) -> Experiment:
 
     from rllib_metarl.pretraining import pretrain_reward_memory
 
-    folder = experiment.path / PRETRAINED_DIR
-    if not (folder / "module_state.pkl").exists():
-        torch.set_num_threads(1)  # as a Tune trial's own learner: the pretraining's seconds count alike
-        seconds = experiment.preset.pretrain_memory_s
+    folder = experiment.path / PRETRAINED_DIR  # exists only complete: it is renamed into place at the end
+    if not folder.exists():
+        seconds, threads = experiment.preset.pretrain_memory_s, torch.get_num_threads()
         print(f"Pretraining the memory for {seconds:.0f} s on random play ...", flush=True)
-        module = pretrain_reward_memory(experiment.task, experiment.preset, experiment.env_config, seconds,
-                                        experiment.seed)  # fmt: skip
+        torch.set_num_threads(1)  # as a Tune trial's own learner: the pretraining's seconds count alike
+        try:
+            module = pretrain_reward_memory(experiment.task, experiment.preset, experiment.env_config, seconds,
+                                            experiment.seed)  # fmt: skip
+        finally:
+            torch.set_num_threads(threads)
         partial = folder.with_name(folder.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         module.save_to_path(str(partial))
