@@ -35,9 +35,10 @@ def module_path(checkpoint: str | Path) -> Path:
 def saved_module_state(module_folder: str | Path) -> dict[str, Any]:
     """The weights an RLModule checkpoint folder holds, by name (RLlib writes msgpack or pickle)."""
     state_file = Path(module_folder) / "module_state"
-    if state_file.with_suffix(".msgpack").is_file():
-        import msgpack
+    if state_file.with_suffix(".msgpack").is_file():  # read as RLlib's own restore reads it
+        from ray.rllib.utils.checkpoints import try_import_msgpack
 
+        msgpack = try_import_msgpack(error=True)
         return msgpack.unpackb(state_file.with_suffix(".msgpack").read_bytes(), strict_map_key=False)
     with state_file.with_suffix(".pkl").open("rb") as file:
         return pickle.load(file)
