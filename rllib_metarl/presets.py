@@ -18,7 +18,7 @@ import dataclasses
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from rllib_metarl.registry import get_task, register_rllib_envs
+from rllib_metarl.registry import get_task, make_agent_env, register_rllib_envs
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -242,6 +242,12 @@ def algorithm_class(algo: str) -> type[Algorithm]:
 
         return APPO
     raise ValueError(f"unknown algorithm {algo!r}; allowed: {', '.join(ALGORITHMS)}")
+
+
+def build_rl_module(task_name: str, preset: Preset, env_config: dict[str, Any], seed: int = 0) -> Any:
+    """The RLModule that ``algorithm_config`` trains, built alone on the task's agent env (initial weights)."""
+    config = algorithm_config(task_name, preset, env_config, seed)
+    return config.get_rl_module_spec(env=make_agent_env(task_name, env_config)).build()
 
 
 def algorithm_config(

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from rllib_metarl.models import batched_initial_state
-from rllib_metarl.presets import Preset, algorithm_config
-from rllib_metarl.registry import make_agent_env, make_agent_vector_env
+from rllib_metarl.presets import Preset, build_rl_module
+from rllib_metarl.registry import make_agent_vector_env
 
 
 def random_play(envs: gym.vector.VectorEnv, rng: np.random.Generator) -> dict[str, torch.Tensor]:
@@ -70,8 +70,7 @@ def pretrain_reward_memory(
         raise ValueError(f"pretraining seconds must be > 0, got {seconds!r}")
     torch.manual_seed(seed)
     rng = np.random.default_rng([seed, 0x5EED])
-    config = algorithm_config(task_name, preset, env_config, seed)
-    module = config.get_rl_module_spec(env=make_agent_env(task_name, env_config)).build()
+    module = build_rl_module(task_name, preset, env_config, seed)
     trained = [*module.encoder.actor_encoder.parameters(), *module.reward_head.parameters()]
     optimizer = torch.optim.Adam(trained, lr=lr)
     envs = make_agent_vector_env(task_name, batch_trials, env_config)

@@ -7,8 +7,7 @@ from ray.rllib.core.columns import Columns
 
 from rllib_metarl.evaluation import evaluate_module
 from rllib_metarl.models import AttentionEncoderConfig, batched_initial_state
-from rllib_metarl.presets import ALGORITHMS, CORES, algorithm_config, get_preset
-from rllib_metarl.registry import make_agent_env
+from rllib_metarl.presets import ALGORITHMS, CORES, algorithm_config, build_rl_module, get_preset
 
 # The attention core reading two steps per token, with no tokenizer MLP (the tabular-MDP preset's), and reading one
 # step per token after a tokenizer (every other preset's).
@@ -18,8 +17,7 @@ ONE_STEP = {"attention_window": 1, "tokenizer_hiddens": (32,)}
 
 def build_module(core: str, task: str = "eleven_arm", preset_overrides: dict | None = None, **env_config):
     preset = get_preset(task, core=core, envs_per_worker=4, **(preset_overrides or {}))
-    spec = algorithm_config(task, preset, env_config).get_rl_module_spec(env=make_agent_env(task, env_config))
-    module = spec.build()
+    module = build_rl_module(task, preset, env_config)
     module.eval()
     return module
 

@@ -10,7 +10,7 @@ from ray.rllib.core.columns import Columns
 from rllib_metarl.auxiliary import COEFF_KEY, REWARD_PREDICTIONS, RewardPredictionPPOLearner, RewardPredictionPPOModule
 from rllib_metarl.evaluation import evaluate_module, load_module
 from rllib_metarl.experiment import parse_experiment
-from rllib_metarl.presets import algorithm_config, get_preset
+from rllib_metarl.presets import algorithm_config, build_rl_module, get_preset
 
 
 def test_the_loss_adds_the_masked_squared_error_of_the_taken_actions_prediction(monkeypatch):
@@ -45,13 +45,20 @@ def test_bad_reward_prediction_settings_are_named(overrides, message):
         get_preset("tabular_mdp", **overrides)
 
 
-def test_the_flag_reaches_the_preset_and_a_bad_one_exits_before_ray(capsys):
-    experiment = parse_experiment("tabular_mdp", ["--reward-prediction", "0.5", "--storage-path", "/tmp"])
-    assert experiment.preset.reward_prediction_coeff == 0.5
+@pytest.mark.parametrize(
+    ("good", "field", "value", "bad", "message"),
+    [(["--reward-prediction", "0.5"], "reward_prediction_coeff", 0.5, ["--reward-prediction", "1", "--algo", "impala"],
+      "needs algo='ppo'"),
+     (["--reward-logits", "5"], "reward_logits_weight", 5.0, ["--reward-logits", "5", "--reward-prediction", "0"],
+      "needs reward_prediction_coeff > 0")],
+)  # fmt: skip
+def test_the_flag_reaches_the_preset_and_a_bad_one_exits_before_ray(good, field, value, bad, message, capsys):
+    experiment = parse_experiment("tabular_mdp", [*good, "--storage-path", "/tmp"])
+    assert getattr(experiment.preset, field) == value
     with pytest.raises(SystemExit) as stop:
-        parse_experiment("tabular_mdp", ["--reward-prediction", "1", "--algo", "impala"])
+        parse_experiment("tabular_mdp", bad)
     assert stop.value.code == 2
-    assert "needs algo='ppo'" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
 
 
 def test_the_auxiliary_loss_trains_the_core_and_the_agent_saves_and_acts(local_ray, tmp_path):
@@ -74,11 +81,8 @@ def test_the_auxiliary_loss_trains_the_core_and_the_agent_saves_and_acts(local_r
 
 
 def test_the_policy_reads_the_detached_reward_predictions_times_a_learned_weight():
-    from rllib_metarl.registry import make_agent_env
-
     preset = get_preset("tabular_mdp", lstm_cell_size=16, reward_logits_weight=3.0)
-    config = algorithm_config("tabular_mdp", preset, {"num_episodes": 2})
-    module = config.get_rl_module_spec(env=make_agent_env("tabular_mdp", {"num_episodes": 2})).build()
+    module = build_rl_module("tabular_mdp", preset, {"num_episodes": 2})
     assert module.reward_logits_beta.item() == 3.0
     features = torch.randn(4, 7, 16)
     logits = module._logits(features)
@@ -87,16 +91,6 @@ def test_the_policy_reads_the_detached_reward_predictions_times_a_learned_weight
     assert module.reward_logits_beta.grad is not None and module.reward_logits_beta.grad.abs() > 0
     assert module.reward_head.weight.grad is None
     plain_preset = get_preset("tabular_mdp", lstm_cell_size=16, reward_logits_weight=0.0)
-    plain = algorithm_config("tabular_mdp", plain_preset, {"num_episodes": 2})
-    module = plain.get_rl_module_spec(env=make_agent_env("tabular_mdp", {"num_episodes": 2})).build()
+    module = build_rl_module("tabular_mdp", plain_preset, {"num_episodes": 2})
     assert module.reward_logits_beta is None
     torch.testing.assert_close(module._logits(features), module.pi(features))
-
-
-def test_the_reward_logits_flag_reaches_the_preset_and_a_bad_one_exits_before_ray(capsys):
-    experiment = parse_experiment("tabular_mdp", ["--reward-logits", "5", "--storage-path", "/tmp"])
-    assert experiment.preset.reward_logits_weight == 5.0
-    with pytest.raises(SystemExit) as stop:
-        parse_experiment("tabular_mdp", ["--reward-logits", "5", "--reward-prediction", "0"])
-    assert stop.value.code == 2
-    assert "needs reward_prediction_coeff > 0" in capsys.readouterr().err

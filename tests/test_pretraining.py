@@ -7,9 +7,9 @@ import torch
 
 from rllib_metarl.evaluation import saved_module_state
 from rllib_metarl.experiment import PRETRAINED_DIR, parse_experiment
-from rllib_metarl.presets import algorithm_config, get_preset
+from rllib_metarl.presets import build_rl_module, get_preset
 from rllib_metarl.pretraining import pretrain_reward_memory, random_play
-from rllib_metarl.registry import make_agent_env, make_agent_vector_env
+from rllib_metarl.registry import make_agent_vector_env
 from tests.conftest import run_script
 
 SMALL = {"num_episodes": 2}
@@ -35,8 +35,7 @@ def test_pretraining_trains_the_memory_and_reward_head_only():
     stats = module.pretraining_stats
     assert stats["pretrain_trials"] >= 32 and np.isfinite(stats["pretrain_loss"])
     torch.manual_seed(0)  # the module's initial weights, as pretraining drew them
-    config = algorithm_config("tabular_mdp", preset, SMALL, 0)
-    initial = config.get_rl_module_spec(env=make_agent_env("tabular_mdp", SMALL)).build().state_dict()
+    initial = build_rl_module("tabular_mdp", preset, SMALL, 0).state_dict()
     changed = {k for k, v in module.state_dict().items() if not torch.equal(v, initial[k])}
     assert any(k.startswith("encoder.actor_encoder.") for k in changed) and "reward_head.weight" in changed
     assert not [k for k in changed if not k.startswith(("encoder.actor_encoder.", "reward_head."))]
