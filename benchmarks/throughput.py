@@ -22,7 +22,6 @@ machine and the exact configuration.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from common import RESULTS, append_record, machine, markdown_table
 from torch import nn
 
 from rllib_metarl.presets import CORES, algorithm_config, get_preset
+from rllib_metarl.ray_session import start_ray
 from rllib_metarl.registry import get_task, make_agent_vector_env, make_sync_vector_env
 
 STAGES = ("env", "env_sync", "env+lstm", "sampling", "sampling_rllib", "iteration", "iteration_rllib")
@@ -179,11 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         args.envs, args.seconds = [1, 16], 0.2
     torch.set_num_threads(args.torch_threads)
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local Ray only; read when Ray is first imported
     if {"iteration", "iteration_rllib"} & set(args.stages):
-        import ray
-
-        ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
+        start_ray(None, num_cpus=1)
     records = [record for n in args.envs for record in measure(args.task, n, args.stages, args.seconds, args.core)]
     host = machine()
     for record in records:

@@ -24,7 +24,6 @@ The medians of 3 seeds, and their ratio, are printed and appended to ``benchmark
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -33,6 +32,7 @@ from typing import Any
 
 from common import RESULTS, append_record, machine
 
+from rllib_metarl.ray_session import start_ray
 from rllib_metarl.registry import get_task
 
 THRESHOLDS = {"eleven_arm": 0.988, "dependent_uniform": 0.99}  # fractions of the optimum / Bayes-optimal
@@ -137,10 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--cap must be positive, got {args.cap}")
     if args.smoke:
         args.seeds, args.cap, args.eval_every, args.eval_trials = args.seeds[:1], 3.0, 1.0, 50
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a local Ray only; read when Ray is first imported
+    start_ray(None, num_cpus=args.parallel)
     import ray
 
-    ray.init(address="local", num_cpus=args.parallel, include_dashboard=False, log_to_driver=False)
     run = ray.remote(num_cpus=1)(train_to_threshold)
     # Ours and the default of one seed are submitted together, so that they run side by side.
     jobs = [(task, setting, seed) for task in args.tasks for seed in args.seeds for setting in args.settings]

@@ -15,7 +15,6 @@ import random
 import shutil
 import sys
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -34,6 +33,7 @@ from rllib_metarl.presets import (
     Preset,
     get_preset,
 )
+from rllib_metarl.ray_session import prepare_ray_environment, start_ray
 from rllib_metarl.registry import TASKS, get_task
 
 SCHEDULERS = ("asha", "pbt", "fifo")
@@ -304,11 +304,9 @@ def check_initial_weights(experiment: Experiment) -> None:
     import torch
 
     from rllib_metarl.auxiliary import WEIGHTS_STARTED_AFRESH
-    from rllib_metarl.presets import algorithm_config
-    from rllib_metarl.registry import make_agent_env
+    from rllib_metarl.presets import build_rl_module
 
-    config = algorithm_config(experiment.task, experiment.preset, experiment.env_config)
-    module = config.get_rl_module_spec(env=make_agent_env(experiment.task, experiment.env_config)).build()
+    module = build_rl_module(experiment.task, experiment.preset, experiment.env_config)
     network = f"this experiment's network ({experiment.task}, {experiment.preset.core} core, width " \
               f"{experiment.preset.lstm_cell_size})"  # fmt: skip
     try:
@@ -364,51 +362,6 @@ def latest_experiment(storage_path: Path, task_name: str) -> str | None:
 
 
 # -- Ray and Tune -----------------------------------------------------------------------------------------------------
-def configure_ray_auth(address: str | None) -> None:
-    """Choose Ray's token-authentication mode, before Ray is first imported (its core reads the mode then).
-
-    Local (embedded) Ray: Ray 2.60 turns token authentication on by default, and the dashboard then answers the
-    user's own browser with 401. Our local instance listens on 127.0.0.1 only, so it runs without tokens.
-    Existing cluster: ``ray start`` enables tokens when its machine holds one (a local ``ray.init()`` with Ray's
-    defaults saves ``~/.ray/auth_token``), but a driver whose mode is unset does not send it, so the head refuses the
-    driver. With a token where Ray keeps one (``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_token``)
-    the driver uses token mode.
-    A mode the user set is always kept.
-    """
-    if "RAY_AUTH_MODE" in os.environ:
-        return
-    if not address:
-        os.environ["RAY_AUTH_MODE"] = "disabled"  # read at ray.init for a new local instance
-        return
-    token_file = Path(os.environ.get("RAY_AUTH_TOKEN_PATH", "~/.ray/auth_token")).expanduser()
-    if not (os.environ.get("RAY_AUTH_TOKEN") or token_file.is_file()):
-        return
-    if "ray" in sys.modules:
-        warnings.warn("Ray is already imported: set RAY_AUTH_MODE=token before importing it to join a cluster "
-                      "that uses token authentication", stacklevel=2)  # fmt: skip
-    os.environ["RAY_AUTH_MODE"] = "token"
-
-
-def init_ray(address: str | None, dashboard: bool) -> str | None:
-    """Start (or join) Ray; return the dashboard URL, if any."""
-    import ray
-
-    import rllib_metarl
-
-    if address:
-        # Ship this package to the cluster's workers, which may not have it installed. (Its folder, not the module
-        # object: inside `ray job submit` Ray deep-copies the runtime env to merge it with the job's.)
-        package = str(Path(rllib_metarl.__file__).parent)
-        context = ray.init(address=address, runtime_env={"py_modules": [package]}, log_to_driver=False)
-    else:
-        # address="local" always starts a fresh instance (a stale ray_current_cluster file can point at a dead one).
-        context = ray.init(
-            address="local", include_dashboard=dashboard, dashboard_host="127.0.0.1", log_to_driver=False
-        )
-    url = context.dashboard_url
-    return f"http://{url}" if url and not url.startswith("http") else url
-
-
 def _scheduler(experiment: Experiment) -> Any:
     from ray import tune
     from ray.tune.schedulers import ASHAScheduler, FIFOScheduler, PopulationBasedTraining
@@ -551,9 +504,11 @@ def run(experiment: Experiment) -> dict[str, Any]:
     started = time.time()
     # Tune's newer console output ignores custom reporters and prints the whole RLlib config; use the classic table.
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
-    configure_ray_auth(experiment.address)
-    dashboard_url = init_ray(experiment.address, experiment.dashboard)
-    print(f"Ray Dashboard: {dashboard_url or 'off'}")
+    session = start_ray(experiment.address, experiment.dashboard)
+    print(f"Ray:           {session.describe()}")
+    print(f"Ray Dashboard: {session.dashboard_url or 'off'}")
+    if session.dashboard_url and session.token_file:
+        print(f"               it asks for this run's token: `ray get-auth-token` prints it ({session.token_file})")
     print(f"Tune results:  {experiment.path}")
     print(f"TensorBoard:   tensorboard --logdir {experiment.path}")
     print(f"After an interruption, resume with the same command and --resume (or --name {experiment.name})", flush=True)
@@ -621,10 +576,10 @@ def main(
     """Entry point of every ``tune_configs/*.py``: ``variants`` adds ``--difficulty``, ``env_options`` task flags."""
     experiment = parse_experiment(task_name, argv, variants, env_options)
     if experiment.preset.pretrain_memory_s:
-        configure_ray_auth(experiment.address)  # before Ray's first import, which pretraining makes
+        prepare_ray_environment(experiment.address)  # before Ray's first import, which pretraining makes
         experiment = pretrained(experiment)
     elif experiment.init_from is not None:
-        configure_ray_auth(experiment.address)  # before Ray's first import, which the check below makes
+        prepare_ray_environment(experiment.address)  # before Ray's first import, which the check below makes
         try:
             check_initial_weights(experiment)
         except ValueError as error:

@@ -3,10 +3,19 @@
 import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from rllib_metarl.ray_session import TOKEN_PATH_ENV, prepare_ray_environment, start_ray
+
+# Every local Ray of the suite (here and in the scripts it runs) is closed to the network and uses a token of its own,
+# not the user's ~/.ray/auth_token. Set before any test module imports Ray, which reads these variables then.
+TOKEN_DIR = tempfile.TemporaryDirectory(prefix="rllib_metarl_tests_")
+os.environ[TOKEN_PATH_ENV] = str(Path(TOKEN_DIR.name) / "auth_token")
+prepare_ray_environment(None)
 
 ROOT = Path(__file__).resolve().parents[1]
 # Seconds of training in the end-to-end run: eleven-arm's greedy held-out return passed 20 after 30 s when measured.
@@ -50,10 +59,6 @@ def eleven_arm_run(tmp_path_factory) -> Run:
 def local_ray():
     import ray
 
-    previous = os.environ.get("RAY_AUTH_MODE")
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+    start_ray(None, num_cpus=2)
     yield
     ray.shutdown()
-    if previous is None:  # later subprocesses must see the user's environment, not ours
-        os.environ.pop("RAY_AUTH_MODE")
