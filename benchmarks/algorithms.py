@@ -25,7 +25,9 @@ from pathlib import Path
 import pandas as pd
 from common import RESULTS, append_record, machine
 
-from rllib_metarl.presets import ALGORITHMS, CORES, get_preset
+from rllib_metarl.algorithms import ALGORITHMS
+from rllib_metarl.models import CORES
+from rllib_metarl.training.presets import get_preset
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = {"eleven_arm": ["eleven_arm.py"], "dependent_uniform": ["two_armed_dependent.py", "--difficulty", "uniform"]}

@@ -23,7 +23,7 @@ import pandas as pd
 from common import RESULTS as RESULTS_FOLDER
 from common import append_record, machine
 
-from rllib_metarl.envs import DEPENDENT_DIFFICULTIES
+from rllib_metarl.tasks.bandits import DEPENDENT_DIFFICULTIES
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = RESULTS_FOLDER / "default_runs.jsonl"

@@ -1,7 +1,7 @@
 """Can a memory core learn what the tabular-MDP agent must remember? A supervised probe of the cores, no RL.
 
 To beat random play on ``tabular_mdp`` the agent must remember what each of the 50 state-action pairs paid earlier
-in the trial and recall the current state's five when it acts (README, "RL^2's tables"). This script asks exactly
+in the trial and recall the current state's five when it acts (docs/notes: the experiment record). This asks exactly
 that of a core, with direct supervision: on trials played by a uniformly random policy, the core reads the agent's
 own input (the action-reward-timestep observations of ``make_agent_vector_env``) and a linear head on it predicts
 the reward of the action then taken. Every step is a labelled example, a far stronger signal than a policy gradient:
@@ -38,10 +38,12 @@ import torch
 from common import RESULTS, append_record, machine
 
 from rllib_metarl.baselines.mdps import MDPPolicy
-from rllib_metarl.models import batched_initial_state
-from rllib_metarl.presets import ATTENTION_WINDOWS, CORES, PRESETS, algorithm_config, get_preset
-from rllib_metarl.pretraining import random_play
-from rllib_metarl.registry import make_agent_vector_env
+from rllib_metarl.models import ATTENTION_WINDOWS, CORES
+from rllib_metarl.models.state import batched_initial_state
+from rllib_metarl.tasks.registry import get_task, make_agent_vector_env
+from rllib_metarl.training.config import algorithm_config
+from rllib_metarl.training.presets import get_preset
+from rllib_metarl.training.pretraining import random_play
 
 TASK = "tabular_mdp"
 EVAL_TRIALS = 512
@@ -49,7 +51,7 @@ PRIOR_MEAN = 1.0  # mu(s, a) ~ N(1, 1): the best guess of a reward without memor
 
 
 def random_play_with_posterior(envs: gym.vector.VectorEnv, rng: np.random.Generator) -> dict[str, torch.Tensor]:
-    """:func:`rllib_metarl.pretraining.random_play` (one trial of uniformly random actions per copy of ``envs``),
+    """:func:`rllib_metarl.training.pretraining.random_play` (a trial of uniformly random actions per copy of ``envs``),
     plus each step's Bayes posterior mean of the reward of the pair then played (B, T), read from the MDP baselines'
     own posterior statistics."""
     trials = random_play(envs, rng)
@@ -74,7 +76,8 @@ def build_core(core: str, width: int, input_size: int, **preset_overrides: Any) 
     for inputs of ``input_size`` (the agent's observation, or two of them with ``--previous-step``)."""
     from ray.rllib.core import DEFAULT_MODULE_ID
 
-    preset = get_preset(TASK, core=core, lstm_cell_size=width, **preset_overrides)
+    overrides = {field: value for field, value in preset_overrides.items() if value is not None}  # None: the preset's
+    preset = get_preset(TASK, core=core, lstm_cell_size=width, **overrides)
     config = algorithm_config(TASK, preset, env_config={})
     inputs = gym.spaces.Box(-np.inf, np.inf, shape=(input_size,), dtype=np.float32)
     unused_actions = gym.spaces.Discrete(2)  # only the encoder is kept, not the module's policy and value heads
@@ -116,7 +119,7 @@ def probe(core: str, args: argparse.Namespace, held_out: dict[str, torch.Tensor]
     num_actions = int(envs.single_action_space.n)
     attention = core == "attention"  # its options are for it alone (the preset refuses them for the LSTM and GRU)
     # Explicit, so that the flags and not the preset's attention settings (window 2, no tokenizer) decide them.
-    tokenizer = () if attention and args.no_tokenizer else PRESETS[TASK].tokenizer_hiddens
+    tokenizer = () if attention and args.no_tokenizer else get_task(TASK).preset["tokenizer_hiddens"]
     model = RewardProbe(core, args.width, held_out["obs"].shape[-1], num_actions, args.previous_step,
                         attention_window=args.attention_window if attention else None,
                         tokenizer_hiddens=tokenizer)  # fmt: skip

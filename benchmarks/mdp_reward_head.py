@@ -28,7 +28,7 @@ from common import RESULTS, append_record, machine
 from rllib_metarl.baselines.mdps import GreedyMDPPolicy, MDPPolicy
 from rllib_metarl.baselines.play import play_baseline
 from rllib_metarl.evaluation import evaluate_module, load_module
-from rllib_metarl.seeding import TUNING_STREAM
+from rllib_metarl.utils.seeding import TUNING_STREAM
 
 TASK = "tabular_mdp"
 

@@ -32,9 +32,11 @@ import torch
 from common import RESULTS, append_record, machine, markdown_table
 from torch import nn
 
-from rllib_metarl.presets import CORES, algorithm_config, get_preset
-from rllib_metarl.ray_session import start_ray
-from rllib_metarl.registry import get_task, make_agent_vector_env, make_sync_vector_env
+from rllib_metarl.models import CORES
+from rllib_metarl.tasks.registry import get_task, make_agent_vector_env, make_sync_vector_env
+from rllib_metarl.training.config import algorithm_config
+from rllib_metarl.training.presets import get_preset
+from rllib_metarl.training.ray_session import start_ray
 
 STAGES = ("env", "env_sync", "env+lstm", "sampling", "sampling_rllib", "iteration", "iteration_rllib")
 

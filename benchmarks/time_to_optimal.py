@@ -13,7 +13,7 @@ recorded). A run that has not reached it after ``--cap`` seconds of training sto
 bound, and so is the ratio it gives.
 
 Settings:
-  ours           the task's preset (``rllib_metarl.presets``): PPO + LSTM, TrialEnvRunner, native vector env
+  ours           the task's preset (``rllib_metarl.training.presets``): PPO + LSTM, TrialEnvRunner, native vector env
   rllib_default  ``PPOConfig()`` as shipped (lr 5e-5, batch 4000, minibatch 128, 30 epochs, gamma 0.99, its default
                  model with ``use_lstm=True``: LSTM 256 after a [256, 256] MLP, max_seq_len 20) on the same agent env,
                  16 envs in RLlib's own SingleAgentEnvRunner, sampling in the trial's process like ours
@@ -32,8 +32,8 @@ from typing import Any
 
 from common import RESULTS, append_record, machine
 
-from rllib_metarl.ray_session import start_ray
-from rllib_metarl.registry import get_task
+from rllib_metarl.tasks.registry import get_task
+from rllib_metarl.training.ray_session import start_ray
 
 THRESHOLDS = {"eleven_arm": 0.988, "dependent_uniform": 0.99}  # fractions of the optimum / Bayes-optimal
 SETTINGS = ("ours", "rllib_default")
@@ -44,8 +44,9 @@ def build_config(task_name: str, setting: str, seed: int) -> Any:
     from ray.rllib.algorithms.ppo import PPOConfig
     from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
 
-    from rllib_metarl.presets import algorithm_config, get_preset
-    from rllib_metarl.registry import register_rllib_envs
+    from rllib_metarl.tasks.registry import register_rllib_envs
+    from rllib_metarl.training.config import algorithm_config
+    from rllib_metarl.training.presets import get_preset
 
     if setting == "ours":
         return algorithm_config(task_name, get_preset(task_name), {}, seed=seed)

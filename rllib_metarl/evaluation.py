@@ -11,10 +11,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rllib_metarl.envs.vector import copy_info
-from rllib_metarl.registry import get_task, make_agent_vector_env
-from rllib_metarl.seeding import HELD_OUT_STREAM, trial_seeds
-from rllib_metarl.stats import mean_interval
+from rllib_metarl.tasks.registry import get_task, make_agent_vector_env
+from rllib_metarl.tasks.vector import copy_info
+from rllib_metarl.utils.progress import progress
+from rllib_metarl.utils.seeding import HELD_OUT_STREAM, trial_seeds
+from rllib_metarl.utils.stats import mean_interval
 
 MODULE_SUBDIR = Path("learner_group", "learner", "rl_module", "default_policy")
 
@@ -123,7 +124,7 @@ def play_module(
     all_seeds = trial_seeds(num_trials, seed, stream)  # the same trials as the baselines' (rllib_metarl.baselines.play)
     trials: list[dict[str, Any]] = []
     steps: list[dict[str, Any]] | None = [] if record_steps else None
-    with torch.no_grad():
+    with torch.no_grad(), progress(num_trials, f"{get_task(task_name).name}, frozen weights") as bar:
         for start in range(0, num_trials, batch_size):
             count = min(batch_size, num_trials - start)
             envs = make_agent_vector_env(task_name, count, env_config)
@@ -131,6 +132,7 @@ def play_module(
             seeds = all_seeds[start : start + count]
             torch.manual_seed(int(seeds[0]))
             trials += _play_batch(module, envs, seeds, explore, first_trial=start, steps=steps)
+            bar.update(count)
     return pd.DataFrame(trials), pd.DataFrame(steps or [])
 
 
@@ -153,7 +155,7 @@ def _play_batch(
     import torch
     from ray.rllib.core.columns import Columns
 
-    from rllib_metarl.models import batched_initial_state
+    from rllib_metarl.models.state import batched_initial_state
 
     count = envs.num_envs
     observations, _ = envs.reset(seed=[int(s) for s in seeds])

@@ -16,7 +16,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rllib_metarl.validation import validate_trial_length
+from rllib_metarl.utils.validation import validate_trial_length
 
 REWARD_ENCODINGS = ("scalar", "one_hot")
 
@@ -156,11 +156,11 @@ class ActionRewardTimestepWrapper(gym.ObservationWrapper, gym.utils.RecordConstr
 
 
 class VectorActionRewardTimestepWrapper(gym.vector.VectorWrapper):
-    """:class:`ActionRewardTimestepWrapper` for a native vector env (:mod:`rllib_metarl.envs.vector`), all copies
+    """:class:`ActionRewardTimestepWrapper` for a native vector env (:mod:`rllib_metarl.tasks.vector`), all copies
     encoded at once. A copy that the env autoresets on this step starts its trial afresh (zeros, ``t = 0``).
 
     Args:
-        env: a :class:`rllib_metarl.envs.vector.MetaVectorEnv`.
+        env: a :class:`rllib_metarl.tasks.vector.MetaVectorEnv`.
         reward_encoding, include_done: as for :class:`ActionRewardTimestepWrapper`.
     """
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from rllib_metarl.ray_session import TOKEN_PATH_ENV, prepare_ray_environment, start_ray
+from rllib_metarl.training.ray_session import TOKEN_PATH_ENV, prepare_ray_environment, start_ray
 
 # Every local Ray of the suite (here and in the scripts it runs) is closed to the network and uses a token of its own,
 # not the user's ~/.ray/auth_token. Set before any test module imports Ray, which reads these variables then.

@@ -4,7 +4,7 @@ python tune_configs/eleven_arm.py                  # local Ray, dashboard on, AS
 python tune_configs/eleven_arm.py --address HOST:PORT --num-samples 8
 """
 
-from rllib_metarl.experiment import main
+from rllib_metarl.training.runner import main
 
 if __name__ == "__main__":
     raise SystemExit(main("eleven_arm"))

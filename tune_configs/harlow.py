@@ -4,8 +4,9 @@ python tune_configs/harlow.py                         # trains on the train pool
 python -m analysis.harlow --experiment ~/ray_results/<name>     # then accuracy per trial index over training
 """
 
-from rllib_metarl.cli import positive_int
-from rllib_metarl.experiment import EnvOption, main
+from rllib_metarl.cli.arguments import positive_int
+from rllib_metarl.training.command_line import EnvOption
+from rllib_metarl.training.runner import main
 
 OPTIONS = (EnvOption(("--code-size",), "code_size", positive_int, "length of an object's code vector"),)
 

@@ -4,9 +4,10 @@ python tune_configs/restless.py                       # mixed: each trial stable
 python tune_configs/restless.py --regime volatile --volatile-hazard 0.1
 """
 
-from rllib_metarl.cli import probability
-from rllib_metarl.envs.bandits import RESTLESS_REGIMES
-from rllib_metarl.experiment import EnvOption, main
+from rllib_metarl.cli.arguments import probability
+from rllib_metarl.tasks.bandits import RESTLESS_REGIMES
+from rllib_metarl.training.command_line import EnvOption
+from rllib_metarl.training.runner import main
 
 OPTIONS = (
     EnvOption(("--regime",), "regime", str, "stable, volatile, or mixed (drawn per trial)", RESTLESS_REGIMES),

@@ -4,8 +4,9 @@ python tune_configs/rl2_bandits.py --n 10 --k 5      # n pulls per trial, k arms
 python -m analysis.rl2_tables                          # then the table, with the classical baselines beside it
 """
 
-from rllib_metarl.cli import positive_int
-from rllib_metarl.experiment import EnvOption, main
+from rllib_metarl.cli.arguments import positive_int
+from rllib_metarl.training.command_line import EnvOption
+from rllib_metarl.training.runner import main
 
 ARMS = EnvOption(("-k", "--k", "--num-arms"), "num_arms", positive_int, "arms, the paper's k")
 

@@ -5,7 +5,7 @@ python tune_configs/rl2_mdps.py --n 10 --core lstm   # the LSTM (stays at the ra
 python -m analysis.rl2_tables                          # then the table, with the classical baselines beside it
 """
 
-from rllib_metarl.experiment import main
+from rllib_metarl.training.runner import main
 
 if __name__ == "__main__":
     raise SystemExit(main("tabular_mdp"))

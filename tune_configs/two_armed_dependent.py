@@ -3,8 +3,8 @@
 python tune_configs/two_armed_dependent.py --difficulty easy
 """
 
-from rllib_metarl.envs import DEPENDENT_DIFFICULTIES
-from rllib_metarl.experiment import main
+from rllib_metarl.tasks.bandits import DEPENDENT_DIFFICULTIES
+from rllib_metarl.training.runner import main
 
 if __name__ == "__main__":
     raise SystemExit(main("dependent_uniform", variants={d: f"dependent_{d}" for d in DEPENDENT_DIFFICULTIES}))

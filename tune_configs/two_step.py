@@ -6,8 +6,9 @@ python tune_configs/two_step.py --variant 2016
 python -m analysis.two_step --experiment ~/ray_results/<name>   # then the stay-probability analysis
 """
 
-from rllib_metarl.envs.two_step import INPUT_FORMS, TWO_STEP_VARIANTS
-from rllib_metarl.experiment import EnvOption, main
+from rllib_metarl.tasks.two_step import INPUT_FORMS, TWO_STEP_VARIANTS
+from rllib_metarl.training.command_line import EnvOption
+from rllib_metarl.training.runner import main
 
 OPTIONS = (
     EnvOption(("--input-form",), "input_form", str, "one env step per trial, or two", INPUT_FORMS),

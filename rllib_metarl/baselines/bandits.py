@@ -17,7 +17,7 @@ import numpy as np
 
 from rllib_metarl.baselines.bayes_optimal import solver
 from rllib_metarl.baselines.choice import epsilon_mix, random_argmax
-from rllib_metarl.validation import validate_fraction
+from rllib_metarl.utils.validation import validate_fraction
 
 
 class BanditPolicy:

@@ -13,8 +13,9 @@ the task prior. It is the limit every agent on these tasks is measured against.
   state is the multiset of (successes, failures) of the arms pulled so far; the unpulled ones all look alike. Exact,
   by memoized recursion; the number of states grows quickly with n, hence the cap.
 
-Ties are broken towards arm 0 (the first arm of the best kind for the k-armed DP). ``tests/test_bayes_optimal.py``
-checks every DP against brute-force expectimax over raw histories, with posteriors integrated numerically.
+Ties are broken towards arm 0 (the first arm of the best kind for the k-armed DP).
+``tests/baselines/test_bayes_optimal.py`` checks every DP against brute-force expectimax over raw histories, with
+posteriors integrated numerically.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from rllib_metarl.validation import validate_integer, validate_probabilities, validate_trial_length
+from rllib_metarl.utils.validation import validate_integer, validate_probabilities, validate_trial_length
 
 # The k-armed DP visits every multiset of per-arm counts: n = 10 takes about a second, n = 20 far longer.
 MAX_K_ARMED_TRIAL_LENGTH = 12

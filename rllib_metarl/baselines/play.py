@@ -1,7 +1,7 @@
 """Play a baseline on evaluation trials through the task's own env, exactly as the agent is evaluated.
 
 ``play_baseline(policy, "k_armed", {"num_arms": 5, "trial_length": 10}, 1000)`` resets one env per trial with
-:func:`rllib_metarl.seeding.trial_seeds`, the seeds :func:`rllib_metarl.evaluation.evaluate_module` uses, so the
+:func:`rllib_metarl.utils.seeding.trial_seeds`, the seeds :func:`rllib_metarl.evaluation.evaluate_module` uses, so the
 baselines and the trained agent face the very same tasks. The result has the agent evaluation's columns.
 """
 
@@ -15,9 +15,11 @@ import pandas as pd
 
 from rllib_metarl.baselines.bandits import BanditPolicy
 from rllib_metarl.baselines.mdps import MDPPolicy
-from rllib_metarl.envs import MetaBanditEnv, TabularMDP
-from rllib_metarl.registry import get_task
-from rllib_metarl.seeding import HELD_OUT_STREAM, trial_seeds
+from rllib_metarl.tasks.bandits import MetaBanditEnv
+from rllib_metarl.tasks.registry import get_task
+from rllib_metarl.tasks.tabular_mdp import TabularMDP
+from rllib_metarl.utils.progress import progress
+from rllib_metarl.utils.seeding import HELD_OUT_STREAM, trial_seeds
 
 
 def play_baseline(
@@ -63,6 +65,7 @@ def _play(
     # The policy's own randomness (exploration, posterior draws, tie-breaks): its own stream, fixed by the seed.
     rng = np.random.default_rng([seed, stream, zlib.crc32(policy.name.encode())])
     rows: list[dict[str, Any]] = []
+    bar = progress(num_trials, f"{task_name}, {policy.name}")
     for start in range(0, num_trials, batch_size):
         envs = [task.make(**(env_config or {})) for _ in seeds[start : start + batch_size]]
         for env, trial_seed in zip(envs, seeds[start : start + batch_size], strict=True):
@@ -77,6 +80,8 @@ def _play(
             {"trial": start + i, "return": r, "length": envs[i].trial_length, **info.get("episode_metrics", {})}
             for i, (r, info) in enumerate(zip(returns, infos, strict=True))
         ]
+        bar.update(len(envs))
+    bar.close()
     return rows
 
 

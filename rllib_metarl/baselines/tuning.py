@@ -1,7 +1,7 @@
 """The baselines of RL^2's Tables 1 and 2, their parameter grids, and the grid search that tunes them.
 
 The paper tuned its baselines' parameters per setting; we do the same: every value of the grid plays
-``tuning_trials`` trials drawn from :data:`rllib_metarl.seeding.TUNING_STREAM` (never the held-out ones), and the
+``tuning_trials`` trials drawn from :data:`rllib_metarl.utils.seeding.TUNING_STREAM` (never the held-out ones), and the
 value with the highest mean return is the one reported. Baselines without a grid are played as they are.
 """
 
@@ -33,7 +33,7 @@ from rllib_metarl.baselines.mdps import (
     UCRL2Policy,
 )
 from rllib_metarl.baselines.play import play_baseline
-from rllib_metarl.seeding import TUNING_STREAM
+from rllib_metarl.utils.seeding import TUNING_STREAM
 
 
 @dataclass(frozen=True)

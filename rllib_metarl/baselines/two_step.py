@@ -9,8 +9,8 @@ the same facts the learned agent's observation carries). They differ only in how
 - ``ModelBasedAgent``: learns the value of each second-stage state and plans through the known transition
   probabilities, so after a reward reached through a rare transition it switches to the other first-stage action.
 
-``play_two_step`` runs either through :class:`rllib_metarl.envs.TwoStepTask` and returns the same per-trial rows as
-the trained agent's rollouts, so the stay-probability analysis treats all three alike.
+``play_two_step`` runs either through :class:`rllib_metarl.tasks.two_step.TwoStepTask` and returns the same per-trial
+rows as the trained agent's rollouts, so the stay-probability analysis treats all three alike.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rllib_metarl.envs.two_step import S1
-from rllib_metarl.registry import get_task
-from rllib_metarl.seeding import HELD_OUT_STREAM, trial_seeds
+from rllib_metarl.tasks.registry import get_task
+from rllib_metarl.tasks.two_step import S1
+from rllib_metarl.utils.seeding import HELD_OUT_STREAM, trial_seeds
 
 
 class TwoStepAgent:

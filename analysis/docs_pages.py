@@ -1,0 +1,328 @@
+"""Write the results pages of docs/ and README's headline table from the data files the analyses and benchmarks write.
+
+python -m analysis.docs_pages            # rewrite docs/results/*.md and the table between README's markers
+python -m analysis.docs_pages --check    # write nothing; exit 1 naming every page that differs from its data
+
+Nothing in a results page is typed by hand: each table below is computed from a CSV under analysis/results/ or a
+JSONL under benchmarks/results/, and each page names the commands that wrote its data. tests/test_docs_pages.py
+runs --check, so a page and its data cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rllib_metarl.analysis.generalization import as_matrix
+from rllib_metarl.analysis.generalization import markdown as generalization_markdown
+from rllib_metarl.analysis.rl2_tables import markdown as rl2_markdown
+from rllib_metarl.analysis.rl2_tables import measured_by
+from rllib_metarl.tasks import TASKS
+from rllib_metarl.utils.atomic_io import write_text
+
+ROOT = Path(__file__).resolve().parents[1]
+ANALYSES = ROOT / "analysis" / "results"
+BENCHMARKS = ROOT / "benchmarks" / "results"
+README_BEGIN = "<!-- headline results: written by python -m analysis.docs_pages -->"
+README_END = "<!-- end of headline results -->"
+GENERATED = "<!-- Written by `python -m analysis.docs_pages` from the data files named below; do not edit. -->"
+
+
+def newest(records: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The newest record of every combination of ``keys`` (JSONL results files only ever append)."""
+    return records.sort_values("date").groupby(keys, sort=False).tail(1).sort_values(keys)
+
+
+def read_jsonl(name: str) -> pd.DataFrame:
+    """A results file as it is (pandas' own reader would turn dates into timestamps)."""
+    lines = (BENCHMARKS / f"{name}.jsonl").read_text().splitlines()
+    return pd.DataFrame([json.loads(line) for line in lines if line.strip()])
+
+
+def optimum(run: Any) -> str:
+    """The run's recorded optimum, or its task's exact one where the record predates it (built-in tasks)."""
+    value = run.optimal_return
+    if pd.isna(value) and run.task in TASKS and TASKS[run.task].optimal_return is not None:
+        task = TASKS[run.task]
+        value = task.optimal_return(task.env_kwargs())
+    return "" if pd.isna(value) else f"{value:.3f}"
+
+
+def table(frame: pd.DataFrame) -> str:
+    """A frame as a Markdown table (pandas' own needs ``tabulate``)."""
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def interval(mean: float, low: float, high: float, digits: int = 3) -> str:
+    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+# -- default runs: README's headline table and its page ---------------------------------------------------------------
+def default_runs_table(headline: bool = False) -> str:
+    """The newest run of every command; the headline keeps the built-in tasks' scripts as they ship."""
+    runs = newest(read_jsonl("default_runs"), ["command"])
+    if headline:
+        runs = runs[runs["task"].isin(TASKS) & ~runs["command"].str.contains("--stop-time")]
+    rows = [
+        {
+            "command": f"`{run.command}`",
+            "held-out return [95% CI]": interval(run.mean_return, *run.ci95),
+            "optimum": optimum(run),
+            "random": f"{run.random_return:.3f}",
+            "wall time": f"{run.wall_time_s:.0f} s",
+            **({} if headline else {"measured": run.date[:10]}),
+        }
+        for run in runs.itertuples()
+    ]
+    return table(pd.DataFrame(rows))
+
+
+def default_runs_page() -> str:
+    return f"""{GENERATED}
+# Default runs
+
+Each experiment script as it ships (its preset, seeds 0 and 1), trained on the project's 2-core CPU machine and
+evaluated with frozen weights and greedy actions on 1000 held-out trials; the wall time counts Ray's start-up and the
+evaluation. Data: `benchmarks/results/default_runs.jsonl`, written by `python benchmarks/default_runs.py TASK`
+(the newest run of each command).
+
+{default_runs_table()}
+"""
+
+
+# -- RL^2's tables ----------------------------------------------------------------------------------------------------
+def rl2_agents_table(frame: pd.DataFrame) -> str:
+    """Which agent fills each cell of the column RL^2: its experiment (named for its recipe), budget and choice."""
+    agents = frame[frame["method"] == "RL^2"]
+    rows = [{"table": r.table, "n": int(r.n), "k": "" if pd.isna(r.k) else int(r.k), "experiment": r.experiment,
+             "training wall time": f"{r.train_wall_time_s:.0f} s", "chosen as": r.selection}
+            for r in agents.itertuples()]  # fmt: skip
+    return table(pd.DataFrame(rows))
+
+
+def rl2_tables_page() -> str:
+    frame = pd.read_csv(ANALYSES / "rl2_tables.csv")
+    return f"""{GENERATED}
+# RL^2's Tables 1 and 2 (Duan et al. 2016), measured here
+
+Mean return over 1000 held-out trials [95% interval] (the paper's figure; `*` = outside our interval). Every method
+plays the same held-out trials; the baselines' parameters were tuned on trials of their own. The column `RL^2` is
+this project's agent as named in `analysis/results/rl2_tables.csv` (its recipe, checkpoint and training time are in
+the same row). Data: `analysis/results/rl2_tables.csv`, written by {measured_by(frame)}.
+
+## Table 1: bandits, total reward of a trial of n pulls
+
+{rl2_markdown(frame, "bandits")}
+
+## Table 2: tabular MDPs, total reward of a trial of n episodes
+
+{rl2_markdown(frame, "mdps")}
+
+## The agents of the column RL^2
+
+Each cell's agent is the experiment below, named for its recipe. Not every one is RL^2 as the paper trained it: the
+bandit n = 100, k = 5 agent (`rp1`) adds a reward-prediction loss; the MDP n = 10 and 25 agents (`pre300`,
+`pretrain`) add 300 s of supervised memory pretraining, the reward-prediction loss and a policy that reads its head;
+and MDP n = 50 and 75 (`curriculum25`) start from an n = 25 agent.
+
+{rl2_agents_table(frame)}
+"""
+
+
+# -- Wang et al.'s behavioural analyses -------------------------------------------------------------------------------
+def two_step_table() -> str:
+    stay = pd.read_csv(ANALYSES / "two_step_stay.csv")
+    stay["entry"] = [interval(r.stay_probability, r.ci95_low, r.ci95_high) for r in stay.itertuples()]
+    matrix = stay.pivot(index="condition", columns="agent", values="entry")
+    matrix = matrix.reindex(index=list(dict.fromkeys(stay["condition"])), columns=list(dict.fromkeys(stay["agent"])))
+    return table(matrix.reset_index().rename(columns={"condition": "previous trial"}))
+
+
+def harlow_table() -> str:
+    accuracy = pd.read_csv(ANALYSES / "harlow_accuracy.csv")
+    row = {"trial": "correct"} | {
+        str(r.trial): interval(r.correct, r.ci95_low, r.ci95_high) for r in accuracy.itertuples()
+    }
+    return table(pd.DataFrame([row]))
+
+
+def regret_table() -> str:
+    curves = pd.read_csv(ANALYSES / "regret_curves.csv")
+    last = curves[curves["pull"] == curves["pull"].max()].sort_values("mean_regret")
+    rows = [{"method": r.method, f"regret after {r.pull} pulls": interval(r.mean_regret, r.ci95_low, r.ci95_high, 2)}
+            for r in last.itertuples()]  # fmt: skip
+    return table(pd.DataFrame(rows))
+
+
+def behaviour_page() -> str:
+    generalization = pd.read_csv(ANALYSES / "generalization.csv")
+    regret = generalization_markdown(as_matrix(generalization, "regret_vs_bayes_optimal"))
+    returns = generalization_markdown(as_matrix(generalization, "mean_return"))
+    return f"""{GENERATED}
+# Wang et al.'s behavioural analyses, measured here
+
+Each analysis plays the best checkpoint of a default run with frozen weights on held-out episodes; the commands are
+in [analysis](../analysis.md). Data and figures: `analysis/results/`.
+
+## Two-step task: stay probabilities
+
+P(repeat the first-stage action) after each kind of trial [95% Wilson interval], the trained agent beside a
+model-free and a model-based reference learner playing the same episodes. Data: `two_step_stay.csv`, written by
+`python -m analysis.two_step --experiment EXPERIMENT`.
+
+{two_step_table()}
+
+![two-step stay probabilities](../../analysis/results/two_step_stay.png)
+
+## Harlow task: fraction correct per trial on held-out objects
+
+[95% Wilson interval]. Data: `harlow_accuracy.csv` (and `harlow_training.csv` over training), written by
+`python -m analysis.harlow --experiment EXPERIMENT`.
+
+{harlow_table()}
+
+![Harlow accuracy](../../analysis/results/harlow_accuracy.png)
+
+## Dependent bandits: generalization across difficulties
+
+Mean return per 100-pull trial of the agent trained on each difficulty (rows) on every difficulty (columns), then
+its regret against the exact Bayes-optimal return. Data: `generalization.csv`, written by
+`python -m analysis.generalization --storage-path STORAGE`.
+
+{returns}
+
+{regret}
+
+![generalization](../../analysis/results/generalization.png)
+
+## Regret within a trial (dependent uniform)
+
+Cumulative expected regret against an oracle that knows the arms, the agent and the tuned baselines on the same
+held-out trials [95% interval]. Data: `regret_curves.csv`, written by `python -m analysis.regret --experiment
+EXPERIMENT`.
+
+{regret_table()}
+
+![regret curves](../../analysis/results/regret_curves.png)
+
+## Eleven-arm: the informative-arm strategy over training
+
+Data: `eleven_arm_strategy.csv`, written by `python -m analysis.eleven_arm --experiment EXPERIMENT`.
+
+![eleven-arm strategy](../../analysis/results/eleven_arm_strategy.png)
+"""
+
+
+# -- performance ------------------------------------------------------------------------------------------------------
+def throughput_table() -> str:
+    records = read_jsonl("throughput")
+    records = newest(records[records["task"] == "eleven_arm"], ["stage", "num_envs"])
+    matrix = records.pivot(index="num_envs", columns="stage", values="steps_per_s")
+    matrix = matrix.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}")
+    return table(matrix.reset_index().rename(columns={"num_envs": "env copies"}))
+
+
+def time_to_optimal_table() -> str:
+    records = read_jsonl("time_to_optimal")
+    runs = newest(records[records["benchmark"] == "time_to_optimal"], ["task", "setting", "seed"])
+    rows = [{"task": r.task, "setting": r.setting, "seed": int(r.seed), "reached": "yes" if r.reached else "no",
+             "training time": f"{r.time_s:.1f} s", "held-out": f"{r.held_out:.3f} (threshold {r.threshold:.3f})"}
+            for r in runs.itertuples()]  # fmt: skip
+    return table(pd.DataFrame(rows))
+
+
+def algorithms_table() -> str:
+    records = read_jsonl("algorithms")
+    records = newest(records[records["budget_s"] == records["budget_s"].max()], ["task", "algo", "core"])
+    records["entry"] = [
+        "failed" if pd.isna(r.fraction_of_optimum) else
+        f"{r.fraction_of_optimum:.1%} ({r.held_out_mean:.2f}, {r.wall_time_s:.0f} s)" for r in records.itertuples()
+    ]  # fmt: skip
+    matrix = records.pivot(index=["algo", "core"], columns="task", values="entry")
+    return table(matrix.reset_index())
+
+
+def performance_page() -> str:
+    budget = read_jsonl("algorithms")["budget_s"].max()
+    return f"""{GENERATED}
+# Performance, measured here
+
+All on the project's 2-core CPU machine; absolute speeds differ about 3x between machines of this kind, so compare
+figures of one run only. The newest record of each setting is shown; the files hold every run.
+
+## Throughput: env steps per second, eleven-arm preset
+
+Sampling alone, and whole PPO iterations, by the number of env copies (one torch thread, as in a 1-CPU Tune trial).
+Data: `benchmarks/results/throughput.jsonl`, written by `python benchmarks/throughput.py`.
+
+{throughput_table()}
+
+## Time to the optimum
+
+Training seconds until the held-out greedy return reaches the threshold (99% of the optimum), per seed: the
+project's preset (`ours`) beside RLlib's out-of-the-box PPO. Data: `benchmarks/results/time_to_optimal.jsonl`,
+written by `python benchmarks/time_to_optimal.py`.
+
+{time_to_optimal_table()}
+
+## Every algorithm x core, {budget:.0f} s of training each
+
+Held-out return as a fraction of the optimum (the mean, the run's wall time). Data:
+`benchmarks/results/algorithms.jsonl`, written by `python benchmarks/algorithms.py --budget {budget:.0f}`.
+
+{algorithms_table()}
+"""
+
+
+PAGES: dict[str, Callable[[], str]] = {
+    "docs/results/default_runs.md": default_runs_page,
+    "docs/results/rl2_tables.md": rl2_tables_page,
+    "docs/results/behaviour.md": behaviour_page,
+    "docs/results/performance.md": performance_page,
+}
+
+
+def readme_with_headline(readme: str) -> str:
+    """README.md with the default-runs table between its markers."""
+    before, begin, rest = readme.partition(README_BEGIN)
+    _, end, after = rest.partition(README_END)
+    if not begin or not end:
+        raise ValueError(f"README.md lacks the markers {README_BEGIN!r} and {README_END!r}")
+    return f"{before}{README_BEGIN}\n{default_runs_table(headline=True)}\n{README_END}{after}"
+
+
+def rendered(root: Path = ROOT) -> dict[Path, str]:
+    """Every generated file, path -> text."""
+    pages = {root / path: render() for path, render in PAGES.items()}
+    readme = root / "README.md"
+    pages[readme] = readme_with_headline(readme.read_text())
+    return pages
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a page differs from its data")
+    args = parser.parse_args(argv)
+    stale = []
+    for path, text in rendered().items():
+        if path.exists() and path.read_text() == text:
+            continue
+        stale.append(path)
+        if not args.check:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_text(text, path)
+    for path in stale:
+        print(f"{'differs from its data' if args.check else 'written'}: {path.relative_to(ROOT)}")
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

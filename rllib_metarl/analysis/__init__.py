@@ -1,0 +1,1 @@
+"""Reading results into pandas and drawing them: Tune folders, TensorBoard files, figure helpers."""

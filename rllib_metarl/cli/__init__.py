@@ -1,0 +1,1 @@
+"""The command line: ``rllib-metarl`` (``python -m rllib_metarl``) and the argument types of every script."""

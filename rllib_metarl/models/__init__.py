@@ -1,0 +1,9 @@
+"""The agent's networks: memory cores (LSTM, GRU, causal attention; ``cores``) and the reward-prediction head
+(``reward_prediction``). This package's own names need no Ray, so presets can check a choice before Ray starts."""
+
+CORES = ("lstm", "gru", "attention")
+ATTENTION_WINDOWS = (1, 2)  # steps per attention token: the step alone, or with the one before
+REWARD_LOGITS_BETA = "reward_logits_beta"  # the reward-prediction module's weight, and its name in the metrics
+# A run that starts from a checkpoint (--init-from) without these starts them afresh: an agent trained without
+# reading its reward head can go on reading it, from the weight the run gives.
+WEIGHTS_STARTED_AFRESH = (REWARD_LOGITS_BETA,)

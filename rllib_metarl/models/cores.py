@@ -1,0 +1,272 @@
+"""The agent's memory cores: LSTM (Wang et al.), GRU (RL^2) and a causal-attention core (SNAIL-style).
+
+Every algorithm here (PPO, A2C, IMPALA, APPO) builds RLlib's default actor-critic RLModule; what differs is the
+encoder between the observation and the policy and value heads. :class:`MetaRLCatalog` picks it from the model
+config's ``"core"`` key, so one catalog serves every algorithm and checkpoints reload with their core.
+
+The attention core is a causal transformer over the trial. Its recurrent state is the trial so far: the raw
+observations of the last ``memory_length`` steps and how many of them are filled. At every step it re-encodes that
+memory plus the new input with the current weights, so stepping one observation at a time gives exactly what a
+whole-sequence pass gives (tested), and a state stored during sampling never goes stale after a weight update.
+``memory_length`` is set to the trial length + 1, so a trial never overflows it; order comes from the wrapper's
+``t / T`` input.
+
+Re-encoding the memory at every step costs O(T) per step, far slower than the LSTM on long trials. So, when sampling
+(one step, no gradient), the encoder keeps each block's keys and values of the memory from its previous call and
+encodes only the new step. The cache is a pure speed-up: it is used only when the state passed in is exactly the one
+that call returned and no weight has changed since (torch's in-place version counters); otherwise, and always in
+training, the whole memory is re-encoded as above. Only the filled part of the memory enters that pass: a training
+sequence starts with its trial, so training attends over the sequence alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from ray.rllib.algorithms.ppo.ppo_catalog import PPOCatalog
+from ray.rllib.core.columns import Columns
+from ray.rllib.core.models.base import ENCODER_OUT, Encoder, Model
+from ray.rllib.core.models.configs import RecurrentEncoderConfig
+from ray.rllib.core.models.torch.base import TorchModel
+from torch import nn
+from torch.nn import functional
+
+from rllib_metarl.models import ATTENTION_WINDOWS, CORES
+
+
+@dataclasses.dataclass
+class AttentionEncoderConfig(RecurrentEncoderConfig):
+    """A causal transformer over the last ``memory_length`` steps (``hidden_dim`` wide, ``num_layers`` blocks)."""
+
+    memory_length: int = 101
+    num_heads: int = 2
+    # Steps per token: 2 joins each step's input with the one before (SNAIL's width-2 temporal convolution), so a
+    # token holds a reward together with the state that paid it (the wrapper gives r_{t-1} beside s_t).
+    input_window: int = 1
+
+    def _validate(self, framework: str = "torch") -> None:
+        if self.memory_length < 1:
+            raise ValueError(f"memory_length must be a positive integer, got {self.memory_length!r}")
+        if self.input_window not in ATTENTION_WINDOWS:
+            raise ValueError(f"input_window must be one of {ATTENTION_WINDOWS}, got {self.input_window!r}")
+        if self.hidden_dim % self.num_heads:
+            raise ValueError(f"hidden_dim ({self.hidden_dim}) must be a multiple of num_heads ({self.num_heads})")
+
+    def build(self, framework: str = "torch") -> Model:
+        self._validate(framework)
+        if framework != "torch":
+            raise ValueError(f"the attention core is torch only, got framework={framework!r}")
+        return TorchAttentionEncoder(self)
+
+
+class CausalSelfAttentionBlock(nn.Module):
+    """Pre-norm transformer block: masked multi-head self-attention, then a two-layer MLP, each residual."""
+
+    def __init__(self, width: int, num_heads: int):
+        super().__init__()
+        self.num_heads = num_heads
+        self.norm_attention = nn.LayerNorm(width)
+        self.qkv = nn.Linear(width, 3 * width)
+        self.project = nn.Linear(width, width)
+        self.norm_mlp = nn.LayerNorm(width)
+        self.mlp = nn.Sequential(nn.Linear(width, 2 * width), nn.GELU(), nn.Linear(2 * width, width))
+
+    def forward(
+        self, tokens: torch.Tensor, allowed: torch.Tensor, cache: tuple[torch.Tensor, ...] | None = None
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """``tokens`` (B, S, W); ``allowed`` (B, S, S): query i may attend to key j. Returns the new tokens and the
+        keys and values (B, heads, S, W / heads).
+
+        ``cache``: ``(keys, values, slot)`` of earlier tokens, (B, heads, M, W / heads) and (B,), for one new token
+        per row (S = 1): its key and value are written in place at ``slot`` and it attends over the M cached ones
+        (``allowed`` (B, 1, M)). Writing in place, not concatenating, spares an allocation per step.
+        """
+        batch, length, width = tokens.shape
+        q, k, v = self.qkv(self.norm_attention(tokens)).chunk(3, dim=-1)
+        q, k, v = (x.view(batch, length, self.num_heads, width // self.num_heads).transpose(1, 2) for x in (q, k, v))
+        if cache is not None:
+            keys, values, slot = cache
+            rows = torch.arange(batch, device=tokens.device)
+            keys[rows, :, slot], values[rows, :, slot] = k[:, :, 0], v[:, :, 0]
+            k, v = keys, values
+        attended = functional.scaled_dot_product_attention(q, k, v, attn_mask=allowed.unsqueeze(1))
+        tokens = tokens + self.project(attended.transpose(1, 2).reshape(batch, length, width))
+        return tokens + self.mlp(self.norm_mlp(tokens)), (k, v)
+
+
+class TorchAttentionEncoder(TorchModel, Encoder):
+    """The attention core as an RLlib encoder: ``STATE_IN`` is ``{"memory": (B, M, obs), "length": (B, 1)}``."""
+
+    def __init__(self, config: AttentionEncoderConfig) -> None:
+        TorchModel.__init__(self, config)
+        self.input_size = int(config.input_dims[0])
+        if config.tokenizer_config is not None:
+            self.tokenizer = config.tokenizer_config.build(framework="torch")
+            token_size = config.tokenizer_config.output_dims[0]
+        else:
+            self.tokenizer, token_size = None, self.input_size * config.input_window
+        self.embed = nn.Linear(token_size, config.hidden_dim)
+        self.blocks = nn.ModuleList(
+            CausalSelfAttentionBlock(config.hidden_dim, config.num_heads) for _ in range(config.num_layers)
+        )
+        self.norm_out = nn.LayerNorm(config.hidden_dim)
+        self._cache: dict[str, Any] | None = None  # sampling's keys and values (module docstring)
+
+    def get_initial_state(self) -> dict[str, torch.Tensor]:
+        return {"memory": torch.zeros(self.config.memory_length, self.input_size), "length": torch.zeros(1)}
+
+    def _forward(self, inputs: dict, **kwargs: Any) -> dict:
+        observations = inputs[Columns.OBS].float()  # (B, T, obs)
+        memory, filled = inputs[Columns.STATE_IN]["memory"].float(), inputs[Columns.STATE_IN]["length"]
+        batch, steps, _ = observations.shape
+        slots = memory.shape[1]
+        filled = filled.reshape(batch).long().clamp(0, slots)
+        sampling = steps == 1 and not torch.is_grad_enabled()
+        if sampling and self._cache_holds(memory, filled):
+            return self._step_from_cache(observations, memory, filled)
+        self._cache = None
+        # Only the filled part of the memory can be attended to; training sequences start with an empty one.
+        used = int(filled.max()) if batch else 0
+        sequence = torch.cat([memory[:, :used], observations], dim=1)  # (B, used + T, obs)
+
+        # Memory slots [0, filled) hold the past in order; the new steps follow at [used, used + T).
+        position = torch.arange(used + steps, device=sequence.device)
+        valid = (position < filled[:, None]) | (position >= used)  # (B, used + T)
+        causal = position[None, :, None] >= position[None, None, :]  # query i sees key j <= i
+        allowed = causal & valid[:, None, :]
+        allowed = allowed | torch.eye(used + steps, dtype=torch.bool, device=sequence.device)  # no empty rows
+
+        tokens = self.embed(self._tokenize(self._windowed(sequence, valid)))
+        keys_values = []
+        for block in self.blocks:
+            tokens, key_value = block(tokens, allowed)
+            keys_values.append(key_value)
+        outputs = self.norm_out(tokens[:, used:])
+        # The next state: the last ``slots`` valid observations, oldest first, and how many there are.
+        where = self._next_slots(valid, filled, steps, slots)
+        state = {
+            "memory": self._move(sequence, where, slots, dim=1),
+            "length": (filled + steps).clamp(max=slots)[:, None].to(sequence.dtype),
+        }
+        if sampling and bool((filled + steps <= slots).all()):  # the cache holds no memory that overflowed
+            self._cache = {
+                "versions": self._weight_versions(),
+                "state": {key: value.clone() for key, value in state.items()},  # safe from changes by the caller
+                "keys_values": [tuple(self._move(x, where, slots, dim=2) for x in kv) for kv in keys_values],
+            }
+        return {ENCODER_OUT: outputs, Columns.STATE_OUT: state}
+
+    def _weight_versions(self) -> list[tuple[int, int]]:
+        """Where each weight lives and its in-place version: any update or reload changes one (a copy: the first)."""
+        return [(parameter.data_ptr(), parameter._version) for parameter in self.parameters()]
+
+    def _cache_holds(self, memory: torch.Tensor, filled: torch.Tensor) -> bool:
+        """Whether the cache was built from exactly this state with the current weights, and has room for a step."""
+        cache = self._cache
+        if cache is None or cache["state"]["memory"].shape != memory.shape:
+            return False
+        return (
+            cache["versions"] == self._weight_versions()
+            and torch.equal(cache["state"]["length"].reshape(-1).long(), filled)
+            and torch.equal(cache["state"]["memory"], memory)
+            and bool((filled < memory.shape[1]).all())
+        )
+
+    def _step_from_cache(self, observations: torch.Tensor, memory: torch.Tensor, filled: torch.Tensor) -> dict:
+        """One new step, attending to the cached keys and values of the memory: what the whole pass computes."""
+        batch, slots = memory.shape[0], memory.shape[1]
+        rows = torch.arange(batch, device=memory.device)
+        allowed = (torch.arange(slots, device=memory.device)[None] <= filled[:, None])[:, None]  # the past and itself
+        window = observations
+        if self.config.input_window == 2:  # the step before is the memory's last filled slot (none: zeros)
+            previous = memory[rows, (filled - 1).clamp(min=0)] * (filled > 0)[:, None]
+            window = torch.cat([observations, previous[:, None]], dim=-1)
+        tokens = self.embed(self._tokenize(window))
+        for block, (keys, values) in zip(self.blocks, self._cache["keys_values"], strict=True):
+            tokens, _ = block(tokens, allowed, cache=(keys, values, filled))
+        next_memory = memory.clone()
+        next_memory[rows, filled] = observations[:, 0]
+        state = {"memory": next_memory, "length": (filled + 1)[:, None].to(memory.dtype)}
+        self._cache["state"] = {key: value.clone() for key, value in state.items()}
+        return {ENCODER_OUT: self.norm_out(tokens), Columns.STATE_OUT: state}
+
+    def _windowed(self, sequence: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """With ``input_window`` 2, each entry joined with the valid entry before it (zeros for a trial's first)."""
+        if self.config.input_window == 1:
+            return sequence
+        position = torch.arange(sequence.shape[1], device=sequence.device).expand_as(valid)
+        latest = torch.where(valid, position, -1).cummax(dim=1).values  # the last valid entry at or before i
+        before = functional.pad(latest, (1, 0), value=-1)[:, :-1]  # ... strictly before i
+        previous = sequence.gather(1, before.clamp(min=0)[..., None].expand_as(sequence))
+        return torch.cat([sequence, previous * (before >= 0)[..., None]], dim=-1)
+
+    def _tokenize(self, sequence: torch.Tensor) -> torch.Tensor:
+        if self.tokenizer is None:
+            return sequence
+        batch, length, size = sequence.shape
+        tokens = self.tokenizer({Columns.OBS: sequence.reshape(batch * length, size)})[ENCODER_OUT]
+        return tokens.reshape(batch, length, -1)
+
+    @staticmethod
+    def _next_slots(valid: torch.Tensor, filled: torch.Tensor, steps: int, slots: int) -> torch.Tensor:
+        """(B, M + T): the memory slot each entry of the sequence moves to; ``slots`` where it is dropped."""
+        total = filled + steps
+        rank = valid.long().cumsum(dim=1) - 1  # order among the valid entries
+        target = rank - (total - total.clamp(max=slots))[:, None]  # < 0: dropped (too old)
+        keep = valid & (target >= 0)
+        return torch.where(keep, target, torch.full_like(target, slots))  # the rest go to a spill slot
+
+    @staticmethod
+    def _move(entries: torch.Tensor, where: torch.Tensor, slots: int, dim: int) -> torch.Tensor:
+        """``entries`` (sequence along ``dim``) scattered to the memory slots ``where``; unfilled slots are zero."""
+        shape = list(entries.shape)
+        shape[dim] = slots + 1
+        index = where.view(where.shape[0], *([1] * (dim - 1)), where.shape[1], *([1] * (entries.dim() - dim - 1)))
+        moved = entries.new_zeros(shape).scatter_(dim, index.expand_as(entries), entries)
+        return moved.narrow(dim, 0, slots)
+
+
+class MetaRLCatalog(PPOCatalog):
+    """PPO's catalog (also used by A2C, IMPALA and APPO) with the memory core chosen by ``model_config["core"]``.
+
+    ``"lstm"`` is RLlib's own LSTM encoder; ``"gru"`` RLlib's GRU encoder with the same width (``lstm_cell_size``);
+    ``"attention"`` the causal transformer above, ``attention_layers`` blocks of ``lstm_cell_size`` width and
+    ``attention_heads`` heads, over ``max_seq_len`` steps, ``attention_window`` steps per token, and no tokenizer
+    MLP when ``fcnet_hiddens`` is empty.
+    """
+
+    @classmethod
+    def _get_encoder_config(
+        cls, observation_space: gym.Space, model_config_dict: dict, action_space: gym.Space | None = None
+    ) -> Any:
+        core = model_config_dict.get("core", "lstm")
+        if core not in CORES:
+            raise ValueError(f"core must be one of {CORES}, got {core!r}")
+        if not model_config_dict.get("use_lstm") or core == "lstm":  # also the tokenizer's (non-recurrent) config
+            return super()._get_encoder_config(observation_space, model_config_dict, action_space)
+        common = {
+            "input_dims": observation_space.shape,
+            "hidden_dim": model_config_dict["lstm_cell_size"],
+            "batch_major": True,
+        }
+        if core == "gru":
+            common["tokenizer_config"] = cls.get_tokenizer_config(observation_space, model_config_dict)
+            return RecurrentEncoderConfig(recurrent_layer_type="gru", num_layers=1, **common)
+        window = model_config_dict.get("attention_window", 1)
+        tokenizer = None  # no MLP before the core: its first layer embeds the (windowed) input
+        if model_config_dict["fcnet_hiddens"]:
+            size = int(np.prod(observation_space.shape)) * window
+            windowed_space = gym.spaces.Box(-np.inf, np.inf, shape=(size,), dtype=np.float32)
+            tokenizer = cls.get_tokenizer_config(windowed_space, model_config_dict)
+        return AttentionEncoderConfig(
+            num_layers=model_config_dict.get("attention_layers", 2),
+            num_heads=model_config_dict.get("attention_heads", 2),
+            memory_length=model_config_dict["max_seq_len"],
+            input_window=window,
+            tokenizer_config=tokenizer,
+            **common,
+        )

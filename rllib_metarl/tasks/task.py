@@ -1,0 +1,77 @@
+"""What a meta-task is to the plugin: its env, its names, its defaults and its known figures."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import gymnasium as gym
+
+GYM_NAMESPACE = "rllib_metarl"
+# Keys of an RLlib env_config that configure the wrapper rather than the env.
+WRAPPER_KEYS = ("reward_encoding",)
+
+
+@dataclass(frozen=True)
+class Task:
+    """One registered meta-task."""
+
+    name: str
+    env_class: type[gym.Env]
+    gym_name: str
+    description: str
+    defaults: dict[str, Any] = field(default_factory=dict)
+    # Expected return per trial of the best policy that does not know the task (the Bayes-optimal one), where known:
+    # closed form for eleven-arm, exact dynamic programming for the two-armed bandits and for short k-armed trials.
+    optimal_return: Callable[[dict[str, Any]], float] | None = None
+    random_return: Callable[[dict[str, Any]], float] | None = None
+    reward_encoding: str = "scalar"
+    # The parameter the papers call n, set by the runner's -n, and what it counts per trial.
+    trial_size_parameter: str = "trial_length"
+    trial_size_unit: str = "pulls"
+    include_done: bool = False  # multi-episode trials: the agent sees the inner-episode boundaries
+    # What held-out evaluation changes (Harlow: objects from the pool never trained on); applied by held_out_config.
+    held_out_overrides: dict[str, Any] = field(default_factory=dict)
+    # The native vector env (rllib_metarl.tasks.vector), where there is one; else copies run in a SyncVectorEnv.
+    vector_class: type[gym.vector.VectorEnv] | None = None
+    # The task's training preset: the fields of rllib_metarl.training.presets.Preset that differ from its defaults.
+    preset: dict[str, Any] = field(default_factory=dict)
+    # Env steps per trial, for an env without a ``trial_length`` attribute of its own (a user's task).
+    trial_length: int | None = None
+
+    @property
+    def gym_id(self) -> str:
+        return f"{GYM_NAMESPACE}/{self.gym_name}-v0"
+
+    @property
+    def rllib_env(self) -> str:
+        return f"{GYM_NAMESPACE}/{self.name}"
+
+    def env_kwargs(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The defaults updated by ``overrides`` (wrapper keys skipped), checked against the env's constructor."""
+        overrides = {k: v for k, v in (overrides or {}).items() if k not in WRAPPER_KEYS}
+        allowed = [p for p in inspect.signature(self.env_class.__init__).parameters if p not in ("self", "kwargs")]
+        unknown = sorted(set(overrides) - set(allowed))
+        if unknown:
+            raise ValueError(f"task {self.name!r} has no parameter {unknown[0]!r}; allowed: {allowed}")
+        return {**self.defaults, **overrides}
+
+    def held_out_config(self, env_config: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The env_config of held-out evaluation: ``env_config`` with the task's held-out overrides."""
+        return {**(env_config or {}), **self.held_out_overrides}
+
+    def make(self, **overrides: Any) -> gym.Env:
+        """The bare env, parameters validated by its constructor."""
+        return self.env_class(**self.env_kwargs(overrides))
+
+    def accepts(self, parameter: str) -> bool:
+        """Whether the env's constructor takes ``parameter`` (e.g. ``meta``: every built-in task has a fixed mode)."""
+        return parameter in inspect.signature(self.env_class.__init__).parameters
+
+    def trial_length_of(self, env_config: dict[str, Any] | None = None) -> int:
+        """Env steps per trial under ``env_config``: the task's own figure, else the env's ``trial_length``."""
+        if self.trial_length is not None:
+            return self.trial_length
+        return int(self.make(**(env_config or {})).trial_length)

@@ -1,0 +1,281 @@
+"""The command line of every experiment script: its flags, their checks, and the :class:`Experiment` they make.
+
+Every value is checked here, before Ray starts; a bad one exits with code 2 and a one-line message naming it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from rllib_metarl.algorithms import ALGORITHMS
+from rllib_metarl.cli.arguments import (
+    discount,
+    finite_float,
+    key_value,
+    non_negative_float,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
+from rllib_metarl.evaluation import module_path
+from rllib_metarl.models import ATTENTION_WINDOWS, CORES
+from rllib_metarl.tasks import TASKS, get_task
+from rllib_metarl.training.presets import Preset, get_preset, parse_field
+
+SCHEDULERS = ("asha", "pbt", "fifo")
+DEFAULT_STORAGE = "~/ray_results"
+
+
+@dataclass(frozen=True)
+class EnvOption:
+    """A task parameter that one experiment script exposes as its own flag (e.g. ``--k`` for the number of arms)."""
+
+    flags: tuple[str, ...]
+    key: str  # the env constructor's parameter (or, with ``expand``, the flag's own name)
+    type: Callable[[str], Any]
+    help: str
+    choices: tuple[str, ...] | None = None
+    # A flag that stands for several parameters (e.g. a published variant): value -> env constructor overrides.
+    expand: Callable[[Any], dict[str, Any]] | None = None
+
+    def env_overrides(self, value: Any) -> dict[str, Any]:
+        return self.expand(value) if self.expand else {self.key: value}
+
+
+@dataclass
+class Experiment:
+    """Everything one run needs, checked before Ray starts."""
+
+    task: str
+    env_config: dict[str, Any]
+    preset: Preset
+    seed: int
+    scheduler: str
+    storage_path: Path
+    name: str
+    address: str | None
+    eval_trials: int
+    dashboard: bool
+    init_from: Path | None = None  # the RLModule folder of a checkpoint whose weights the run starts from
+
+    @property
+    def path(self) -> Path:
+        return self.storage_path / self.name
+
+
+# Flags of earlier versions that set one preset field each. They keep working, so that recorded commands rerun, and
+# stay out of --help: --set FIELD=VALUE is the documented way. (flags, field, argparse settings)
+OLDER_PRESET_FLAGS: tuple[tuple[tuple[str, ...], str, dict[str, Any]], ...] = (
+    (("--envs-per-worker",), "envs_per_worker", {"type": positive_int}),
+    (("--attention-window",), "attention_window", {"type": int, "choices": ATTENTION_WINDOWS}),
+    (("--no-tokenizer",), "tokenizer_hiddens", {"nargs": 0, "const": ()}),
+    (("--share-core",), "vf_share_layers", {"nargs": 0, "const": True}),
+    (("--lr-final",), "lr_final", {"type": positive_float}),
+    (("--lr-decay-steps",), "lr_decay_steps", {"type": positive_int}),
+    (("--gamma",), "gamma", {"type": discount}),
+    (("--entropy-coeff",), "entropy_coeff", {"type": non_negative_float}),
+    (("--num-epochs",), "num_epochs", {"type": positive_int}),
+    (("--reward-prediction",), "reward_prediction_coeff", {"type": non_negative_float}),
+    (("--reward-logits",), "reward_logits_weight", {"type": non_negative_float}),
+    (("--pretrain-memory",), "pretrain_memory_s", {"type": non_negative_float}),
+    (("--stop-iters",), "stop_iters", {"type": positive_int}),
+    (("--stop-return",), "stop_return", {"type": finite_float}),
+    (("--checkpoint-every",), "checkpoint_every", {"type": positive_int}),
+)
+
+
+class SetPresetField(argparse.Action):
+    """Collects every flag that sets a preset field, and each ``--set FIELD=VALUE``, into ``preset_fields``: one dict
+    of the fields the command line changes, the last word winning."""
+
+    def __init__(self, option_strings: list[str], dest: str, field: str | None = None, **kwargs: Any):
+        self.field = field
+        super().__init__(option_strings, dest="preset_fields", **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:  # fmt: skip
+        field, value = values if self.field is None else (self.field, self.const if self.nargs == 0 else values)
+        namespace.preset_fields = {**getattr(namespace, "preset_fields", {}), field: value}
+
+
+def preset_setting(text: str) -> tuple[str, Any]:
+    """``FIELD=VALUE`` as (field, typed value); an unknown field or a bad value names itself (exit 2)."""
+    name, sep, raw = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected FIELD=VALUE, got {text!r}")
+    try:
+        return name, parse_field(name, raw)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def preset_listing(task_name: str) -> str:
+    """Every preset field with this task's value: the --help epilog."""
+    preset = get_preset(task_name)
+    values = ", ".join(f"{f.name}={getattr(preset, f.name)!r}" for f in dataclasses.fields(preset))
+    return f"preset fields (--set FIELD=VALUE) and {task_name}'s values: {values}"
+
+
+class DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends a flag's default to its help, unless it has none (None: the preset decides) or the help names it."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default is None or "(default" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def build_parser(
+    task_name: str, variants: dict[str, str] | None = None, env_options: tuple[EnvOption, ...] = ()
+) -> argparse.ArgumentParser:
+    task = get_task(task_name)
+    parser = argparse.ArgumentParser(
+        description=f"Train a meta-RL agent (PPO + LSTM by default) on {task.name}: {task.description}.",
+        formatter_class=DefaultsHelpFormatter,
+    )
+    if variants:
+        parser.add_argument("--difficulty", choices=list(variants), default=next(iter(variants)), help="task variant")
+    else:
+        parser.add_argument("-e", "--env", choices=list(TASKS), default=task_name, help="task to train on")
+    parser.add_argument("-n", "--n", "--trial-length", dest="trial_length", type=positive_int, metavar="N",
+                        help=f"{task.trial_size_unit} per trial, the papers' n (default: the task's)")  # fmt: skip
+    for option in env_options:
+        parser.add_argument(
+            *option.flags,
+            dest=option.key,
+            type=option.type,
+            choices=option.choices,
+            help=f"{option.help} (default: the task's)",
+        )
+    parser.add_argument(
+        "-m", "--meta", action=argparse.BooleanOptionalAction, default=True,
+        help="meta mode: new task every trial; --no-meta keeps one task (the original scripts' -m flag)",
+    )  # fmt: skip
+    parser.add_argument("--env-arg", type=key_value, action="append", default=[], metavar="KEY=VALUE",
+                        help="any other task parameter, e.g. --env-arg num_arms=10 (repeatable)")  # fmt: skip
+    # Preset fields: the few changed daily have flags of their own; --set reaches every field by its name.
+    preset_flag = {"action": SetPresetField, "default": argparse.SUPPRESS}
+    parser.add_argument("--algo", field="algo", choices=ALGORITHMS, **preset_flag,
+                        help="ppo, appo, impala (RLlib's) or a2c (default: the preset's)")  # fmt: skip
+    parser.add_argument("--core", field="core", choices=CORES, **preset_flag,
+                        help="memory core: lstm, gru or causal attention (default: the preset's)")  # fmt: skip
+    parser.add_argument("-w", "--num-workers", field="num_workers", type=non_negative_int, metavar="N", **preset_flag,
+                        help="remote env runners per trial (default: the preset's, 0)")  # fmt: skip
+    parser.add_argument("--lr", field="lr", type=positive_float, metavar="LR", **preset_flag,
+                        help="learning rate (default: the preset's)")  # fmt: skip
+    parser.add_argument("--num-samples", field="num_samples", type=positive_int, metavar="N", **preset_flag,
+                        help="Tune trials, seeded seed, seed+1, ... (default: the preset's)")  # fmt: skip
+    parser.add_argument("--stop-time", field="stop_time_s", type=positive_float, metavar="SECONDS", **preset_flag,
+                        help="stop a trial after this many seconds of training (default: the preset's)")  # fmt: skip
+    parser.add_argument("--set", action=SetPresetField, type=preset_setting, metavar="FIELD=VALUE",
+                        default=argparse.SUPPRESS,
+                        help="any preset field by its name, e.g. --set gamma=0.99 (repeatable; the fields and this "
+                        "task's values are listed below)")  # fmt: skip
+    for flags, field, kind in OLDER_PRESET_FLAGS:
+        parser.add_argument(*flags, field=field, help=argparse.SUPPRESS, **preset_flag, **kind)
+    parser.add_argument("--scheduler", choices=SCHEDULERS, default="asha", help="Tune trial scheduler")
+    parser.add_argument("--seed", type=int, default=0, help="base seed; trial i uses seed + i")
+    parser.add_argument("--init-from", metavar="CHECKPOINT",
+                        help="start from the network weights of an earlier run's checkpoint, e.g. one trained on "
+                        "longer trials (a curriculum); the optimizer and counters start afresh")  # fmt: skip
+    parser.add_argument("--storage-path", default=DEFAULT_STORAGE, help="where Tune writes results and checkpoints")
+    parser.add_argument("--name", help="experiment name (default: <task>-<time>); an existing one is resumed")
+    parser.add_argument(
+        "--resume", action="store_true", help="resume this task's latest experiment (or the one --name names)"
+    )
+    parser.add_argument(
+        "--address",
+        default=os.environ.get("RAY_ADDRESS"),
+        help="an existing Ray cluster's address (default: $RAY_ADDRESS, set inside `ray job submit`; else a local Ray)",
+    )
+    parser.add_argument("--eval-trials", type=non_negative_int, default=1000,
+                        help="held-out trials for the final frozen-weight evaluation (0 skips it)")  # fmt: skip
+    parser.add_argument("--no-dashboard", action="store_true", help=argparse.SUPPRESS)  # local Ray without it
+    parser.epilog = preset_listing(task_name)
+    return parser
+
+
+def parse_experiment(
+    task_name: str,
+    argv: list[str] | None = None,
+    variants: dict[str, str] | None = None,
+    env_options: tuple[EnvOption, ...] = (),
+) -> Experiment:
+    """Parse and check the command line; usage errors exit with code 2 before anything starts."""
+    parser = build_parser(task_name, variants, env_options)
+    args = parser.parse_args(argv)
+    task = get_task(variants[args.difficulty] if variants else args.env)
+
+    env_config: dict[str, Any] = dict(args.env_arg)
+    if args.trial_length is not None:
+        env_config[task.trial_size_parameter] = args.trial_length
+    for option in env_options:
+        if getattr(args, option.key) is not None:
+            env_config.update(option.env_overrides(getattr(args, option.key)))
+    if task.accepts("meta"):
+        env_config["meta"] = args.meta
+        if not args.meta:
+            env_config.setdefault("task_seed", args.seed)  # one task shared by every env copy and the evaluation
+    elif not args.meta:
+        parser.error(f"--no-meta: task {task.name} has no fixed-task mode (its env takes no 'meta' parameter)")
+    try:
+        task.make(**env_config)  # the env validates its own parameters
+    except (TypeError, ValueError) as error:
+        parser.error(f"{task.name}: {error}")
+
+    fields = getattr(args, "preset_fields", {})
+    try:
+        preset = get_preset(task.name, **fields)
+    except ValueError as error:
+        parser.error(str(error))
+    if args.scheduler == "pbt" and preset.lr_final is not None:
+        parser.error("--scheduler pbt mutates the learning rate itself: drop lr_final and lr_decay_steps")
+    if args.scheduler == "pbt" and preset.num_samples < 2:
+        parser.error(f"--scheduler pbt needs --num-samples of at least 2, got {preset.num_samples}")
+    storage_path = Path(args.storage_path).expanduser().resolve()
+    try:
+        storage_path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        parser.error(f"--storage-path {str(storage_path)!r} cannot be created: {error.strerror}")
+    if not os.access(storage_path, os.W_OK):
+        parser.error(f"--storage-path {str(storage_path)!r} is not writable")
+    name = args.name or (latest_experiment(storage_path, task.name) if args.resume else None)
+    if args.resume and name is None:
+        parser.error(f"--resume: no experiment of {task.name} to resume in {str(storage_path)!r}")
+    if args.resume and not (storage_path / name).is_dir():
+        parser.error(f"--resume: no experiment {name!r} in {str(storage_path)!r}")
+    name = name or f"{task.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    try:
+        init_from = module_path(args.init_from).resolve() if args.init_from is not None else None
+    except FileNotFoundError as error:
+        parser.error(f"--init-from: {error}")
+    if init_from is not None and preset.pretrain_memory_s:
+        if fields.get("pretrain_memory_s"):
+            parser.error("pretrain_memory_s and --init-from both give the starting weights: give one")
+        preset = replace(preset, pretrain_memory_s=0.0)  # the checkpoint replaces the preset's pretraining
+    return Experiment(
+        task=task.name,
+        env_config=env_config,
+        preset=preset,
+        seed=args.seed,
+        scheduler=args.scheduler,
+        storage_path=storage_path,
+        name=name,
+        address=args.address,
+        eval_trials=args.eval_trials,
+        dashboard=not args.no_dashboard,
+        init_from=init_from,
+    )
+
+
+def latest_experiment(storage_path: Path, task_name: str) -> str | None:
+    """The newest ``<task>-<time>`` experiment folder that Tune can restore, by its time stamp."""
+    candidates = sorted(p.name for p in storage_path.glob(f"{task_name}-*") if (p / "tuner.pkl").exists())
+    return candidates[-1] if candidates else None

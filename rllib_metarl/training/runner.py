@@ -1,0 +1,113 @@
+"""The one experiment runner behind every ``tune_configs/*.py``.
+
+``main("eleven_arm")`` parses the command line, checks every input before Ray starts, trains under a Tune scheduler
+(a local Ray closed to the network, or an existing cluster with ``--address``), evaluates the best checkpoint with
+frozen weights on held-out trials and writes ``summary.csv`` beside the Tune results. Re-running with the same
+``--name`` resumes an interrupted experiment from its last checkpoints.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rllib_metarl.evaluation import evaluate_checkpoint, summarize
+from rllib_metarl.tasks import get_task
+from rllib_metarl.training.command_line import EnvOption, Experiment, parse_experiment
+from rllib_metarl.training.initial_weights import PRETRAINED_DIR, PRETRAINING_STATS, check_initial_weights, pretrained
+from rllib_metarl.training.ray_session import prepare_ray_environment, start_ray
+from rllib_metarl.training.tune_setup import best_checkpoint, checkpoint_metrics, make_tuner
+from rllib_metarl.utils.atomic_io import write_csv
+
+SUMMARY_FILE = "summary.csv"
+EVAL_TRIALS_FILE = "eval_trials.csv"
+
+
+def run(experiment: Experiment) -> dict[str, Any]:
+    """Train, evaluate the best checkpoint on held-out trials, write summary.csv; return the summary row."""
+    started = time.time()
+    # Tune's newer console output ignores custom reporters and prints the whole RLlib config; use the classic table.
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    session = start_ray(experiment.address, experiment.dashboard)
+    print(f"Ray:           {session.describe()}")
+    print(f"Ray Dashboard: {session.dashboard_url or 'off'}")
+    if session.dashboard_url and session.token_file:
+        print(f"               it asks for this run's token: `ray get-auth-token` prints it ({session.token_file})")
+    print(f"Tune results:  {experiment.path}")
+    print(f"TensorBoard:   tensorboard --logdir {experiment.path}")
+    print(f"After an interruption, resume with the same command and --resume (or --name {experiment.name})", flush=True)
+
+    results = make_tuner(experiment).fit()
+    for error in results.errors:
+        print(f"A trial failed: {str(error).splitlines()[0][:300]}", file=sys.stderr)
+    best, checkpoint = best_checkpoint(results)
+    summary: dict[str, Any] = {
+        "experiment": str(experiment.path),
+        "failed_trials": len(results.errors),
+        "best_trial": Path(best.path).name,
+        "checkpoint": checkpoint.path,
+        **checkpoint_metrics(best, checkpoint),
+        "train_wall_time_s": round(time.time() - started, 1),
+    }
+    if experiment.preset.pretrain_memory_s:  # the training budget is pretraining plus the Tune run
+        summary.update(json.loads((experiment.path / PRETRAINED_DIR / PRETRAINING_STATS).read_text()))
+    if experiment.eval_trials:
+        held_out_config = get_task(experiment.task).held_out_config(experiment.env_config)
+        trials = evaluate_checkpoint(
+            checkpoint.path, experiment.task, held_out_config, experiment.eval_trials, seed=experiment.seed
+        )
+        write_csv(trials, experiment.path / EVAL_TRIALS_FILE)
+        summary = {**summarize(trials, experiment.task, held_out_config), **summary}
+    summary["total_wall_time_s"] = round(time.time() - started, 1)
+    write_csv(pd.DataFrame([summary]), experiment.path / SUMMARY_FILE)
+    print_summary(summary, experiment)
+    return summary
+
+
+def print_summary(summary: dict[str, Any], experiment: Experiment) -> None:
+    print()
+    print(f"Best checkpoint (highest training return): {summary['checkpoint']}")
+    if "mean_return" in summary:
+        print(
+            f"Held-out evaluation, frozen weights, greedy actions, {summary['trials']} trials of {experiment.task}: "
+            f"mean return {summary['mean_return']:.3f} (95% CI {summary['ci95_low']:.3f} to {summary['ci95_high']:.3f})"
+        )
+        references = [f"{name} {summary[f'{name}_return']:.3f}" for name in ("optimal", "random")]
+        print("  " + "   ".join(r.replace("optimal", "optimum") for r in references if not r.endswith("nan")))
+    print(f"Wall time: {summary['total_wall_time_s']:.0f} s   Summary: {experiment.path / SUMMARY_FILE}")
+
+
+def main(
+    task_name: str,
+    argv: list[str] | None = None,
+    variants: dict[str, str] | None = None,
+    env_options: tuple[EnvOption, ...] = (),
+) -> int:
+    """Entry point of every ``tune_configs/*.py``: ``variants`` adds ``--difficulty``, ``env_options`` task flags."""
+    experiment = parse_experiment(task_name, argv, variants, env_options)
+    if experiment.preset.pretrain_memory_s:
+        prepare_ray_environment(experiment.address)  # before Ray's first import, which pretraining makes
+        experiment = pretrained(experiment)
+    elif experiment.init_from is not None:
+        prepare_ray_environment(experiment.address)  # before Ray's first import, which the check below makes
+        try:
+            check_initial_weights(experiment)
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+    try:
+        summary = run(experiment)
+    except KeyboardInterrupt:
+        print(f"\nInterrupted. Resume with the same command and --name {experiment.name}", file=sys.stderr)
+        return 130
+    if summary["failed_trials"]:
+        print(f"{summary['failed_trials']} trial(s) failed; the figures above come from the others or partial runs.",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    return 0

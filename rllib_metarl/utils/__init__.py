@@ -1,0 +1,1 @@
+"""Small shared pieces: input validation, seeding, statistics, atomic file writing."""

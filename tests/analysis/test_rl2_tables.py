@@ -1,0 +1,113 @@
+"""The RL^2 tables command on a small budget: baselines tuned and played, trained agents found and evaluated."""
+
+import argparse
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import run_script
+
+from rllib_metarl.analysis import rl2_tables
+
+
+def test_markdown_marks_paper_figures_outside_our_interval():
+    frame = pd.DataFrame(
+        [
+            {"table": "mdps", "n": 10, "k": None, "method": "Greedy", "mean": 153.2, "ci95_low": 151.6,
+             "ci95_high": 154.8, "paper": 134.8, "paper_in_ci": False},
+            {"table": "mdps", "n": 10, "k": None, "method": "Random", "mean": 100.1, "ci95_low": 98.8,
+             "ci95_high": 101.4, "paper": 100.1, "paper_in_ci": True},
+        ]
+    )  # fmt: skip
+    lines = rl2_tables.markdown(frame, "mdps").splitlines()
+    assert lines[0] == "| n | Greedy | Random |"
+    assert lines[2] == "| 10 | 153.2 [151.6, 154.8] (134.8*) | 100.1 [98.8, 101.4] (100.1) |"
+    assert rl2_tables.markdown(frame, "bandits") == ""
+
+
+def test_bandit_cells_parse_and_reject_bad_text():
+    assert rl2_tables.bandit_cell("100x5") == rl2_tables.Cell("bandits", 100, 5)
+    for bad in ("100", "10x1", "ax5"):
+        with pytest.raises(argparse.ArgumentTypeError, match=bad):
+            rl2_tables.bandit_cell(bad)
+
+
+@pytest.mark.slow
+def test_tables_command_with_trained_agents(tmp_path):
+    storage = tmp_path / "runs"
+    mdp_args = ["--n", "2", "--pretrain-memory", "2"]  # the preset's recipe, with 2 s of pretraining, not 300
+    for script, args in [("rl2_bandits.py", ["--n", "4", "--k", "3"]), ("rl2_mdps.py", mdp_args)]:
+        result = run_script(
+            script, *args, "--stop-iters", "2", "--num-samples", "1", "--eval-trials", "10",
+            "--storage-path", str(storage), "--no-dashboard",
+        )  # fmt: skip
+        assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    output = tmp_path / "tables"
+    frame = rl2_tables.main(
+        ["--bandit-cells", "4x3", "10x5", "--mdp-cells", "2", "--trials", "60", "--tuning-trials", "20",
+         "--storage-path", str(storage), "--output-dir", str(output)]
+    )  # fmt: skip
+    methods = frame.groupby(["table", "n"])["method"].apply(set)
+    bandit_methods = {"Random", "Gittins", "TS", "OTS", "UCB1", "eps-Greedy", "Greedy", "Bayes-optimal"}
+    assert methods[("bandits", 4)] == bandit_methods | {"RL^2"}  # the trained agent of this cell was found
+    assert methods[("bandits", 10)] == bandit_methods  # no agent trained for it
+    assert methods[("mdps", 2)] == {"Random", "PSRL", "OPSRL", "UCRL2", "BEB", "eps-Greedy", "Greedy", "RL^2"}
+    assert (frame["trials"] == 60).all() and (frame["ci95_low"] < frame["mean"]).all()
+    paper = frame.set_index(["table", "n", "method"])["paper"]
+    assert paper[("bandits", 10, "Gittins")] == 6.6 and pd.isna(paper[("bandits", 4, "Gittins")])
+    tuned = frame.set_index(["table", "n", "method"])["parameter"]
+    assert tuned[("bandits", 10, "UCB1")].startswith("c=") and tuned[("mdps", 2, "BEB")].startswith("beta=")
+    agent = frame[(frame["method"] == "RL^2") & (frame["table"] == "mdps")].iloc[0]
+    assert agent["checkpoint"].startswith(str(storage)) and agent["train_wall_time_s"] > 0
+    assert 0 < agent["normalized"] < 1.5  # mean return over the mean oracle return
+    text = (output / "rl2_tables.md").read_text()
+    assert "### Table 1: bandits" in text and "### Table 2: tabular MDPs" in text and "| 4 | 3 |" in text
+    pd.testing.assert_frame_equal(pd.read_csv(output / "rl2_tables.csv")[["n", "mean"]], frame[["n", "mean"]])
+
+
+def test_the_agent_and_its_action_mode_are_chosen_on_the_tuning_trials_not_the_held_out_ones(monkeypatch):
+    from rllib_metarl import evaluation
+    from rllib_metarl.utils.seeding import TUNING_STREAM
+
+    calls = []
+    means = {("weak", False): 5.0, ("weak", True): 5.5, ("strong", False): 6.0, ("strong", True): 5.8}
+
+    def fake_evaluate(module, task, env_config, num_trials, seed, explore=False, *, stream):
+        calls.append((module, explore, stream, num_trials))
+        return pd.DataFrame({"return": np.full(num_trials, means[module, explore])})
+
+    loaded = []
+    monkeypatch.setattr(evaluation, "load_module", lambda checkpoint: loaded.append(checkpoint) or checkpoint)
+    monkeypatch.setattr(evaluation, "evaluate_module", fake_evaluate)
+    cell = rl2_tables.Cell("bandits", 10, 5)
+    candidates = [{"checkpoint": name, "experiment": name, "selection": "best checkpoint by training return"}
+                  for name in ("weak", "strong")]  # fmt: skip
+    chosen = rl2_tables.choose_agent(cell, candidates, tuning_trials=30, seed=0)
+    assert (chosen["checkpoint"], chosen["explore"]) == ("strong", False)
+    assert chosen["selection"].endswith("best of 2 runs, greedy actions, chosen on 30 tuning trials")
+    assert {(c, e) for c, e, _, _ in calls} == set(means)
+    assert {(stream, trials) for _, _, stream, trials in calls} == {(TUNING_STREAM, 30)}
+    assert loaded == ["weak", "strong"]  # each checkpoint loaded once, for both ways of acting
+    means["weak", True] = 7.0  # sampling can beat acting greedily, and then it is chosen
+    assert rl2_tables.choose_agent(cell, candidates[:1], tuning_trials=30, seed=0)["explore"] is True
+
+
+@pytest.mark.slow
+def test_update_replaces_only_the_cells_it_measures(tmp_path):
+    common = ["--table", "bandits", "--trials", "30", "--tuning-trials", "10", "--no-agents",
+              "--output-dir", str(tmp_path)]  # fmt: skip
+    with pytest.raises(SystemExit) as stop:  # nothing saved yet to update
+        rl2_tables.main(["--bandit-cells", "5x3", "--update", *common])
+    assert stop.value.code == 2
+    first = rl2_tables.main(["--bandit-cells", "4x3", "5x3", *common])
+    rl2_tables.main(["--bandit-cells", "5x3", "--seed", "1", "--update", *common])
+    saved = pd.read_csv(tmp_path / "rl2_tables.csv")
+    assert saved[["n", "method"]].values.tolist() == first[["n", "method"]].values.tolist()  # same rows, same order
+    kept, redone = saved["n"] == 4, saved["n"] == 5
+    assert saved.loc[kept, "mean"].tolist() == first.loc[first["n"] == 4, "mean"].tolist()
+    assert saved.loc[redone, "mean"].tolist() != first.loc[first["n"] == 5, "mean"].tolist()  # other trials (seed 1)
+    assert saved.loc[redone, "command"].str.contains("--seed 1 --update").all()
+    assert not saved.loc[kept, "command"].str.contains("--update").any()
+    assert "\nbandits,4,3,Random," in (tmp_path / "rl2_tables.csv").read_text()  # cells written as before
+    header = (tmp_path / "rl2_tables.md").read_text().splitlines()[0]
+    assert "(4x3)" in header and "--update" in header and "(5x3)" in header

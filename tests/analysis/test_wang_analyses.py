@@ -1,0 +1,154 @@
+"""The behavioural analyses: hand-made cases with known answers, reference agents, and each command end to end."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import run_script
+
+from rllib_metarl.analysis import eleven_arm, generalization, harlow, regret, two_step
+from rllib_metarl.baselines.two_step import ModelBasedAgent, ModelFreeAgent, play_two_step
+from rllib_metarl.utils.stats import wilson_interval
+
+
+def test_stay_probabilities_on_a_hand_made_trajectory():
+    # (first-stage action, rewarded, common) per trial; the next trial's action decides "stay".
+    episode_0 = [(0, True, True), (0, True, False), (1, False, True), (0, False, False), (0, True, True)]
+    episode_1 = [(1, True, True), (1, False, False), (1, True, True)]
+    rows = [
+        {"episode": e, "trial_index": i, "first_stage_action": a, "rewarded": r, "common": c}
+        for e, trials in enumerate([episode_0, episode_1])
+        for i, (a, r, c) in enumerate(trials)
+    ]
+    stays = two_step.stay_probabilities(pd.DataFrame(rows)[::-1]).set_index("condition")  # order does not matter
+    # rewarded-common: ep0 t0 stays (0->0), ep1 t0 stays (1->1); ep0 t4 and ep1 t2 end their episodes.
+    assert stays.loc["rewarded, common", ["stay_probability", "count"]].tolist() == [1.0, 2]
+    assert stays.loc["rewarded, uncommon", ["stay_probability", "count"]].tolist() == [0.0, 1]  # 0 -> 1
+    assert stays.loc["unrewarded, common", ["stay_probability", "count"]].tolist() == [0.0, 1]  # 1 -> 0
+    assert stays.loc["unrewarded, uncommon", ["stay_probability", "count"]].tolist() == [1.0, 2]
+    assert (stays["ci95_low"] <= stays["stay_probability"]).all()
+
+
+def test_wilson_interval_matches_the_textbook_value():
+    low, high = wilson_interval(8, 10)
+    assert low == pytest.approx(0.4902, abs=1e-4) and high == pytest.approx(0.9433, abs=1e-4)
+
+
+def test_reference_agents_show_their_signatures():
+    model_free = two_step.signature(two_step.stay_probabilities(play_two_step(ModelFreeAgent(), None, 100, seed=1)))
+    model_based = two_step.signature(two_step.stay_probabilities(play_two_step(ModelBasedAgent(), None, 100, seed=1)))
+    # Model-free: stays after a reward whatever the transition, little transition x reward interaction.
+    assert model_free["reward_effect"] > 0.3
+    assert abs(model_free["rewarded_margin"]) < 0.1 and abs(model_free["unrewarded_margin"]) < 0.15
+    # Model-based: the interaction, and no main effect of reward.
+    assert model_based["model_based_pattern"]
+    assert model_based["rewarded_margin"] > 0.3 and model_based["unrewarded_margin"] > 0.3
+    assert abs(model_based["reward_effect"]) < 0.1
+
+
+def test_nearest_reference_pattern():
+    frames = [
+        two_step.stay_probabilities(play_two_step(agent, None, 30, seed=2)).assign(agent=name)
+        for agent, name in [(ModelBasedAgent(alpha=0.7), "trained agent"), (ModelFreeAgent(), "model-free"),
+                            (ModelBasedAgent(), "model-based")]
+    ]  # fmt: skip
+    assert two_step.nearest_reference(pd.concat(frames)) == "model-based"
+
+
+def test_reference_agents_play_the_full_input_form_too():
+    trials = play_two_step(ModelBasedAgent(), {"input_form": "full", "num_trials": 50}, 20, seed=0)
+    assert len(trials) == 1000 and set(trials["trial_index"]) == set(range(50))
+    assert two_step.signature(two_step.stay_probabilities(trials))["rewarded_margin"] > 0.2
+
+
+def test_harlow_accuracy_by_trial_on_hand_made_steps():
+    steps = pd.DataFrame({"trial_index": [0, 1, 2, 0, 1, 2], "correct": [True, True, True, False, True, False]})
+    accuracy = harlow.accuracy_by_trial(steps)
+    assert accuracy["trial"].tolist() == [1, 2, 3]
+    assert accuracy["correct"].tolist() == [0.5, 1.0, 0.5] and (accuracy["episodes"] == 2).all()
+
+
+def test_regret_curve_mean_and_interval():
+    frame = regret.curve("x", np.array([[0.0, 1.0, 1.0], [0.0, 0.0, 2.0]]))
+    assert frame["pull"].tolist() == [1, 2, 3]
+    assert frame["mean_regret"].tolist() == [0.0, 0.5, 1.5]
+    assert frame["ci95_low"].iloc[0] == frame["ci95_high"].iloc[0] == 0.0
+
+
+def test_generalization_matrix_layout():
+    frame = pd.DataFrame(
+        [{"trained_on": t, "tested_on": s, "mean_return": 10 * i + j}
+         for i, t in enumerate(["uniform", "easy"]) for j, s in enumerate(generalization.ORDER)]
+    )  # fmt: skip
+    matrix = generalization.as_matrix(frame, "mean_return")
+    assert matrix.index.tolist() == ["easy", "uniform"] and matrix.columns.tolist() == generalization.ORDER
+    assert generalization.markdown(matrix, digits=0).splitlines()[2] == "| easy | 10 | 11 | 12 | 13 |"
+
+
+# -- the commands, end to end on tiny trained agents ------------------------------------------------------------------
+def train(script: str, storage, *args: str) -> None:
+    result = run_script(
+        script, *args, "--num-samples", "1", "--eval-trials", "20", "--storage-path", str(storage), "--no-dashboard"
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+
+
+@pytest.mark.slow
+def test_two_step_command(tmp_path):
+    train("two_step.py", tmp_path, "--stop-iters", "2", "--name", "ts")
+    frame = two_step.main(["--experiment", str(tmp_path / "ts"), "--episodes", "20"])
+    assert list(dict.fromkeys(frame["agent"])) == ["trained agent", "model-free", "model-based"]
+    agent = frame[frame["agent"] == "trained agent"]
+    assert agent["count"].sum() == 20 * 99  # every trial but each episode's last
+    assert (tmp_path / "ts" / "two_step_stay.png").stat().st_size > 0
+    assert len(pd.read_csv(tmp_path / "ts" / "two_step_stay.csv")) == 12
+
+
+@pytest.mark.slow
+def test_harlow_command(tmp_path):
+    train("harlow.py", tmp_path, "--stop-iters", "7", "--name", "h")  # the preset evaluates every 5 iterations
+    final = harlow.main(["--experiment", str(tmp_path / "h"), "--episodes", "40"])
+    assert final["trial"].tolist() == [1, 2, 3, 4, 5, 6] and (final["episodes"] == 40).all()
+    training = pd.read_csv(tmp_path / "h" / "harlow_training.csv")
+    assert training["training_iteration"].tolist() == [5]  # not 6 and 7, where RLlib repeats iteration 5's figures
+    assert training[[f"trial_{i}" for i in range(1, 7)]].apply(lambda c: c.between(0, 1)).all().all()
+    assert (tmp_path / "h" / "harlow_accuracy.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_generalization_and_regret_commands(tmp_path):
+    train("two_armed_dependent.py", tmp_path, "--difficulty", "easy", "--stop-iters", "2", "--name", "easy")
+    frame = generalization.main(["--storage-path", str(tmp_path), "--trials", "20", "--output-dir", str(tmp_path)])
+    assert set(frame["trained_on"]) == {"easy"} and frame["tested_on"].tolist() == generalization.ORDER
+    expected = frame["bayes_optimal_return"] - frame["mean_return"]
+    assert np.allclose(frame["regret_vs_bayes_optimal"], expected)
+    assert frame.set_index("tested_on")["bayes_optimal_return"]["easy"] == pytest.approx(89.375, abs=0.01)
+    assert "| easy |" in (tmp_path / "generalization.md").read_text()
+
+    curves = regret.main(["--experiment", str(tmp_path / "easy"), "--trials", "30", "--tuning-trials", "10"])
+    methods = list(dict.fromkeys(curves["method"]))
+    assert methods[0] == "trained agent" and "Bayes-optimal" in methods and "UCB1" in methods
+    final = curves[curves["pull"] == 100].set_index("method")["mean_regret"]
+    assert final["Bayes-optimal"] < final["Random"]  # cumulative expected regret after the whole trial
+    assert (curves.groupby("method")["mean_regret"].apply(lambda r: r.is_monotonic_increasing)).all()
+
+
+def test_generalization_command_names_a_missing_storage(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        generalization.main(["--storage-path", str(tmp_path / "nowhere")])
+    assert exit_info.value.code == 2 and "no finished dependent-bandit experiment" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_eleven_arm_strategy_command(eleven_arm_run, tmp_path):
+    assert eleven_arm_run.returncode == 0, eleven_arm_run.output[-3000:]
+    history = eleven_arm.main(["--experiment", str(eleven_arm_run.path), "--output-dir", str(tmp_path)])
+    assert history["informative_first"].between(0, 1).all()
+    assert history["informative_first"].iloc[-1] > history["informative_first"].iloc[0]  # the strategy is learned
+    assert (tmp_path / "eleven_arm_strategy.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_two_step_command_rejects_a_checkpoint_of_another_task(eleven_arm_run, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        two_step.main(["--experiment", str(eleven_arm_run.path), "--episodes", "2"])
+    assert exit_info.value.code == 2 and "not on two_step" in capsys.readouterr().err
