@@ -16,7 +16,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rllib_metarl.utils.validation import validate_trial_length
+from rllib_metarl.utils.validation import validate_action, validate_trial_length
 
 REWARD_ENCODINGS = ("scalar", "one_hot")
 
@@ -60,6 +60,7 @@ class ActionRewardTimestepWrapper(gym.ObservationWrapper, gym.utils.RecordConstr
             raise ValueError(f"reward_encoding must be one of {REWARD_ENCODINGS}, got {reward_encoding!r}")
         self.trial_length = self._resolve_trial_length(env, trial_length)
         self.num_actions = int(env.action_space.n)
+        self.action_start = int(env.action_space.start)  # one-hot slot i is action start + i
         self.reward_encoding = reward_encoding
         self.include_done = include_done
         values = reward_values if reward_values is not None else getattr(env.unwrapped, "reward_values", None)
@@ -102,7 +103,7 @@ class ActionRewardTimestepWrapper(gym.ObservationWrapper, gym.utils.RecordConstr
 
     def step(self, action):
         # Record before `super().step`, which calls `observation()` for the next observation.
-        self._prev_action = int(action)
+        self._prev_action = validate_action(action, self.num_actions, self.action_start) - self.action_start
         observation, reward, terminated, truncated, info = self.env.step(action)
         self._prev_reward = float(reward)
         self._prev_done = bool(info.get("inner_episode_done", False))
@@ -188,7 +189,8 @@ class VectorActionRewardTimestepWrapper(gym.vector.VectorWrapper):
     def step(self, actions: Any):
         observations, rewards, terminated, truncated, infos = self.env.step(actions)
         stepped = ~self._autoreset
-        self._prev_actions[stepped] = np.asarray(actions).reshape(self.num_envs)[stepped]
+        indices = np.asarray(actions).reshape(self.num_envs) - self.encoder.action_start  # the env checked them
+        self._prev_actions[stepped] = indices[stepped]
         self._prev_rewards[stepped] = rewards[stepped]
         if "inner_episode_done" in infos:
             self._prev_dones[stepped] = infos["inner_episode_done"][stepped]

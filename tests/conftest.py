@@ -17,6 +17,15 @@ TOKEN_DIR = tempfile.TemporaryDirectory(prefix="rllib_metarl_tests_")
 os.environ[TOKEN_PATH_ENV] = str(Path(TOKEN_DIR.name) / "auth_token")
 prepare_ray_environment(None)
 
+
+@pytest.fixture(scope="session", autouse=True)
+def algorithm_logs_in_a_temporary_folder(tmp_path_factory):
+    """An algorithm built outside Tune (``config.build_algo()``) logs under RLlib's default, ~/ray_results: the
+    suite's go to a temporary folder instead, so that it leaves nothing behind."""
+    from ray.tune.trainable import trainable
+
+    trainable.DEFAULT_STORAGE_PATH = str(tmp_path_factory.mktemp("ray_results"))
+
 ROOT = Path(__file__).resolve().parents[1]
 # Seconds of training in the end-to-end run: eleven-arm's greedy held-out return passed 20 after 30 s when measured.
 E2E_TRAIN_SECONDS = 40

@@ -21,6 +21,7 @@ from rllib_metarl.baselines.bayes_optimal import bayes_optimal_return
 from rllib_metarl.tasks.task import Task
 from rllib_metarl.tasks.vector import MetaVectorEnv, vector_info
 from rllib_metarl.utils.validation import (
+    validate_action,
     validate_integer,
     validate_probabilities,
     validate_task_mode,
@@ -102,9 +103,7 @@ class MetaBanditEnv(gym.Env):
     def step(self, action):
         if self.expected_rewards is None or self._t >= self.trial_length:
             raise RuntimeError("step() called before reset() or after the trial ended")
-        arm = int(action)
-        if not 0 <= arm < self.num_arms:
-            raise ValueError(f"action must be an arm in [0, {self.num_arms - 1}], got {action!r}")
+        arm = validate_action(action, self.num_arms)
         reward = self._reward(arm)
         self._t += 1
         self._regret += float(self.expected_rewards.max() - self.expected_rewards[arm])

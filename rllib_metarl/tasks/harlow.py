@@ -14,7 +14,7 @@ import gymnasium as gym
 import numpy as np
 
 from rllib_metarl.tasks.task import Task
-from rllib_metarl.utils.validation import validate_integer, validate_task_mode
+from rllib_metarl.utils.validation import validate_action, validate_integer, validate_task_mode
 
 OBJECT_POOLS = ("train", "test")
 LEFT, RIGHT = 0, 1
@@ -104,9 +104,7 @@ class HarlowTask(gym.Env):
     def step(self, action):
         if self.objects is None or self._trial >= self.num_trials:
             raise RuntimeError("step() called before reset() or after the episode ended")
-        if int(action) not in (LEFT, RIGHT):
-            raise ValueError(f"action must be 0 (left) or 1 (right), got {action!r}")
-        correct = int(action) == self.rewarded_position
+        correct = validate_action(action, 2) == self.rewarded_position  # 0: left, 1: right
         self._correct[self._trial] = correct
         info: dict[str, Any] = {"correct": correct, "trial_index": self._trial}
         self._trial += 1

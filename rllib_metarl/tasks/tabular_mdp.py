@@ -16,7 +16,7 @@ import numpy as np
 
 from rllib_metarl.tasks.task import Task
 from rllib_metarl.tasks.vector import MetaVectorEnv, vector_info
-from rllib_metarl.utils.validation import validate_integer, validate_task_mode
+from rllib_metarl.utils.validation import validate_action, validate_integer, validate_task_mode
 
 
 def optimal_q_values(transitions: np.ndarray, mean_rewards: np.ndarray, horizon: int) -> np.ndarray:
@@ -100,9 +100,7 @@ class TabularMDP(gym.Env):
     def step(self, action):
         if self.transitions is None or self._t >= self.trial_length:
             raise RuntimeError("step() called before reset() or after the trial ended")
-        a = int(action)
-        if not 0 <= a < self.num_actions:
-            raise ValueError(f"action must be in [0, {self.num_actions - 1}], got {action!r}")
+        a = validate_action(action, self.num_actions)
         reward = float(self.mean_rewards[self.state, a] + self.reward_noise[self._t])
         uniform = self.transition_uniforms[self._t]
         next_state = int(np.searchsorted(self._cumulative[self.state, a], uniform, side="right"))

@@ -16,6 +16,7 @@ import numpy as np
 
 from rllib_metarl.tasks.task import Task
 from rllib_metarl.utils.validation import (
+    validate_action,
     validate_fraction,
     validate_integer,
     validate_probabilities,
@@ -107,9 +108,7 @@ class TwoStepTask(gym.Env):
     def step(self, action):
         if self.good_state is None or self._trial >= self.num_trials:
             raise RuntimeError("step() called before reset() or after the episode ended")
-        action = int(action)
-        if action not in (0, 1):
-            raise ValueError(f"action must be 0 or 1, got {action!r}")
+        action = validate_action(action, 2)
         if self._stage == 1:
             self._first_action = action
             common = self.np_random.random() < self.common_prob

@@ -23,7 +23,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector.utils import batch_space
 
-from rllib_metarl.utils.validation import validate_integer
+from rllib_metarl.utils.validation import validate_actions, validate_integer
 
 
 def salted_seed(seed: int, salt: int) -> int:
@@ -140,18 +140,14 @@ class MetaVectorEnv(gym.vector.VectorEnv):
         return self._observations(), infos
 
     def step(self, actions: Any):
-        actions = np.asarray(actions).reshape(self.num_envs)
+        actions = validate_actions(actions, self.num_envs, int(self.single_action_space.n))
         resetting = np.flatnonzero(self._autoreset)
         stepping = np.flatnonzero(~self._autoreset)
         rewards = np.zeros(self.num_envs)
         terminated = np.zeros(self.num_envs, dtype=bool)
         infos: dict[str, Any] = {}
         if len(stepping):
-            arms = actions[stepping]
-            bad = (arms < 0) | (arms >= self.single_action_space.n)
-            if bad.any():
-                raise ValueError(f"action must be in [0, {self.single_action_space.n - 1}], got {int(arms[bad][0])}")
-            rewards[stepping], infos = self._step_copies(stepping, arms.astype(np.int64))
+            rewards[stepping], infos = self._step_copies(stepping, actions[stepping])
             self._t[stepping] += 1
             terminated[stepping] = self._t[stepping] == self.trial_length
             ended = stepping[terminated[stepping]]

@@ -28,6 +28,7 @@ from rllib_metarl.evaluation import module_path
 from rllib_metarl.models import ATTENTION_WINDOWS, CORES
 from rllib_metarl.tasks import TASKS, get_task
 from rllib_metarl.training.presets import Preset, get_preset, parse_field
+from rllib_metarl.training.ray_session import check_reachable, local_cpus
 
 SCHEDULERS = ("asha", "pbt", "fifo")
 DEFAULT_STORAGE = "~/ray_results"
@@ -237,6 +238,7 @@ def parse_experiment(
         parser.error(str(error))
     if args.scheduler == "pbt" and preset.lr_final is not None:
         parser.error("--scheduler pbt mutates the learning rate itself: drop lr_final and lr_decay_steps")
+    check_resources(parser, preset, args.address)
     if args.scheduler == "pbt" and preset.num_samples < 2:
         parser.error(f"--scheduler pbt needs --num-samples of at least 2, got {preset.num_samples}")
     storage_path = Path(args.storage_path).expanduser().resolve()
@@ -246,6 +248,11 @@ def parse_experiment(
         parser.error(f"--storage-path {str(storage_path)!r} cannot be created: {error.strerror}")
     if not os.access(storage_path, os.W_OK):
         parser.error(f"--storage-path {str(storage_path)!r} is not writable")
+    if args.name is not None:
+        try:
+            check_experiment_name(args.name)
+        except ValueError as error:
+            parser.error(f"--name: {error}")
     name = args.name or (latest_experiment(storage_path, task.name) if args.resume else None)
     if args.resume and name is None:
         parser.error(f"--resume: no experiment of {task.name} to resume in {str(storage_path)!r}")
@@ -273,6 +280,39 @@ def parse_experiment(
         dashboard=not args.no_dashboard,
         init_from=init_from,
     )
+
+
+MAX_NUM_SAMPLES = 1000  # Tune trials of one experiment: more is a typo (each trial is minutes of training)
+
+
+def check_resources(parser: argparse.ArgumentParser, preset: Preset, address: str | None) -> None:
+    """Refuse what would leave a trial waiting forever: a local Ray with fewer CPUs than one trial takes (1 for the
+    trial, 1 per remote env runner), an address where nothing answers, an oversized number of trials."""
+    if preset.num_samples > MAX_NUM_SAMPLES:
+        parser.error(f"--num-samples {preset.num_samples} is more than {MAX_NUM_SAMPLES} Tune trials; give fewer")
+    if address:
+        try:
+            check_reachable(address)
+        except ConnectionError as error:
+            parser.error(f"--address: {error}")
+        return
+    needed, cpus = 1 + preset.num_workers, local_cpus()
+    if needed > cpus:
+        parser.error(f"-w {preset.num_workers}: a trial takes {needed} CPUs (1 + 1 per remote env runner), and a local "
+                     f"Ray here has {cpus}; use -w {cpus - 1} or fewer, or --address of a larger cluster")  # fmt: skip
+
+
+MAX_NAME_BYTES = 255  # a file name's limit on the usual file systems (ext4, XFS, APFS)
+
+
+def check_experiment_name(name: str) -> None:
+    """A ValueError unless ``name`` is one folder inside the storage path: no separator, no ``.``/``..``, not empty,
+    not longer than a file name may be."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise ValueError(f"{name!r} is not an experiment name: one folder name, without '/', '\\' or '..'")
+    if len(name.encode()) > MAX_NAME_BYTES:
+        raise ValueError(f"{name[:40]!r}... is {len(name.encode())} bytes long; a folder name takes at most "
+                         f"{MAX_NAME_BYTES}")  # fmt: skip
 
 
 def latest_experiment(storage_path: Path, task_name: str) -> str | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import stat
 import sys
 import warnings
@@ -102,6 +103,26 @@ def prepare_ray_environment(address: str | None) -> Path | None:
     path = token_file()
     ensure_private_token(path)
     return path
+
+
+def check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """A ConnectionError unless something accepts connections at ``address`` (``host:port``) within ``timeout_s``:
+    Ray's own ``ray.init`` waits minutes on an address where nothing answers. Other forms (``auto``, ``ray://``)
+    are left to Ray."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or "://" in address:
+        return
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ConnectionError(f"nothing answers at {address} ({reason}); is the Ray head running there?") from None
+
+
+def local_cpus() -> int:
+    """The CPUs a local Ray would have: those this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def start_ray(address: str | None, dashboard: bool = False, num_cpus: int | None = None) -> RaySession:

@@ -46,3 +46,32 @@ def validate_task_mode(meta: Any, task_seed: Any, what: str = "task") -> tuple[b
     if task_seed is not None and (meta or isinstance(task_seed, bool) or not isinstance(task_seed, (int, np.integer))):
         raise ValueError(f"task_seed fixes one {what}: it needs meta=False and an integer, got {task_seed!r}")
     return bool(meta), task_seed
+
+
+def validate_action(action: Any, num_actions: int, start: int = 0) -> int:
+    """Return a discrete ``action`` as an int, or raise ValueError unless it is an integer in ``[start, start + n)``.
+
+    An integer-valued float (``3.0``, ``np.float32(3.9)``) is refused, not truncated: an action is what it claims.
+    """
+    value = action.item() if isinstance(action, np.ndarray) and action.ndim == 0 else action
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise ValueError(f"action must be an integer in [{start}, {start + num_actions - 1}], got {action!r}")
+    if not start <= value < start + num_actions:
+        raise ValueError(f"action must be in [{start}, {start + num_actions - 1}], got {action!r}")
+    return int(value)
+
+
+def validate_actions(actions: Any, num_envs: int, num_actions: int, start: int = 0) -> np.ndarray:
+    """The actions of ``num_envs`` copies as an int64 array, or a ValueError naming the first that is not an integer
+    in ``[start, start + n)``."""
+    array = np.asarray(actions)
+    if array.size != num_envs:
+        raise ValueError(f"expected {num_envs} actions, one per copy, got {array.size}")
+    array = array.reshape(num_envs)
+    if array.dtype.kind not in "iu":
+        raise ValueError(f"actions must be integers in [{start}, {start + num_actions - 1}], got {array.dtype} "
+                         f"values such as {array.flat[0].item()!r}")  # fmt: skip
+    bad = (array < start) | (array >= start + num_actions)
+    if bad.any():
+        raise ValueError(f"action must be in [{start}, {start + num_actions - 1}], got {array[bad][0].item()!r}")
+    return array.astype(np.int64)
