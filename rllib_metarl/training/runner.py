@@ -20,6 +20,7 @@ import pandas as pd
 from rllib_metarl.evaluation import evaluate_checkpoint, summarize
 from rllib_metarl.tasks import get_task
 from rllib_metarl.training.command_line import EnvOption, Experiment, parse_experiment
+from rllib_metarl.training.experiment_folder import ExperimentBusy, SettingsDiffer, check_same_experiment, running
 from rllib_metarl.training.initial_weights import PRETRAINED_DIR, PRETRAINING_STATS, check_initial_weights, pretrained
 from rllib_metarl.training.ray_session import prepare_ray_environment, start_ray
 from rllib_metarl.training.tune_setup import best_checkpoint, checkpoint_metrics, make_tuner
@@ -34,6 +35,9 @@ def run(experiment: Experiment) -> dict[str, Any]:
     started = time.time()
     # Tune's newer console output ignores custom reporters and prints the whole RLlib config; use the classic table.
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    # Ctrl-C interrupts the run (KeyboardInterrupt, exit 130). Tune's own handler would end fit() quietly instead,
+    # and the half-trained agent would be evaluated and summarized as if finished.
+    os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"
     session = start_ray(experiment.address, experiment.dashboard)
     print(f"Ray:           {session.describe()}")
     print(f"Ray Dashboard: {session.dashboard_url or 'off'}")
@@ -91,6 +95,17 @@ def main(
 ) -> int:
     """Entry point of every ``tune_configs/*.py``: ``variants`` adds ``--difficulty``, ``env_options`` task flags."""
     experiment = parse_experiment(task_name, argv, variants, env_options)
+    try:
+        check_same_experiment(experiment)
+        with running(experiment):
+            return train(experiment)
+    except (SettingsDiffer, ExperimentBusy) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def train(experiment: Experiment) -> int:
+    """Pretrain or check the starting weights, train, evaluate; the exit code."""
     if experiment.preset.pretrain_memory_s:
         prepare_ray_environment(experiment.address)  # before Ray's first import, which pretraining makes
         experiment = pretrained(experiment)
@@ -104,7 +119,8 @@ def main(
     try:
         summary = run(experiment)
     except KeyboardInterrupt:
-        print(f"\nInterrupted. Resume with the same command and --name {experiment.name}", file=sys.stderr)
+        print(f"\nInterrupted: {experiment.path} holds no result yet. Resume with the same command and "
+              f"--name {experiment.name}", file=sys.stderr)  # fmt: skip
         return 130
     if summary["failed_trials"]:
         print(f"{summary['failed_trials']} trial(s) failed; the figures above come from the others or partial runs.",
