@@ -33,16 +33,33 @@ def module_path(checkpoint: str | Path) -> Path:
     )
 
 
+class WeightsUnpickler(pickle.Unpickler):
+    """Unpickles weights and nothing else: numpy arrays in dicts and lists. Any other class in the file (a crafted
+    checkpoint's payload) is refused instead of imported and run."""
+
+    ALLOWED = {
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"), ("collections", "OrderedDict"),
+    }  # fmt: skip
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"a weights file may hold arrays only, not {module}.{name}")
+        return super().find_class(module, name)
+
+
 def saved_module_state(module_folder: str | Path) -> dict[str, Any]:
-    """The weights an RLModule checkpoint folder holds, by name (RLlib writes msgpack or pickle)."""
+    """The weights an RLModule checkpoint folder holds, by name: msgpack as RLlib's own restore reads it, or a pickle
+    read by :class:`WeightsUnpickler`, which runs no code from the file."""
     state_file = Path(module_folder) / "module_state"
-    if state_file.with_suffix(".msgpack").is_file():  # read as RLlib's own restore reads it
+    if state_file.with_suffix(".msgpack").is_file():
         from ray.rllib.utils.checkpoints import try_import_msgpack
 
         msgpack = try_import_msgpack(error=True)
         return msgpack.unpackb(state_file.with_suffix(".msgpack").read_bytes(), strict_map_key=False)
     with state_file.with_suffix(".pkl").open("rb") as file:
-        return pickle.load(file)
+        return WeightsUnpickler(file).load()
 
 
 def training_env_of(checkpoint: str | Path) -> tuple[str, dict[str, Any]] | None:

@@ -11,6 +11,7 @@ columns at the first result, so a metric first reported later (``target_after_in
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,13 +50,22 @@ def load_trial_history(trial_dir: Path) -> pd.DataFrame:
     Figures of the periodic held-out evaluation, where a task has one, appear as ``held_out/<metric>`` (NaN in the
     iterations without an evaluation).
     """
-    rows = []
-    with open(trial_dir / "result.json") as results:
-        for line in results:
-            if line.strip():
-                result = json.loads(line)
-                result.pop("config", None)  # the whole RLlib config, repeated on every line
-                rows.append(result)
+    rows, damaged = [], []
+    results_file = trial_dir / "result.json"
+    text = results_file.read_text(errors="replace") if results_file.exists() else ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            result = json.loads(line)
+        except json.JSONDecodeError:  # a line cut short by an interrupted write, or otherwise damaged
+            damaged.append(number)
+            continue
+        result.pop("config", None)  # the whole RLlib config, repeated on every line
+        rows.append(result)
+    if damaged:
+        warnings.warn(f"{results_file}: skipped {len(damaged)} damaged line(s) ({', '.join(map(str, damaged[:5]))}"
+                      f"{', ...' if len(damaged) > 5 else ''}); kept the {len(rows)} intact", stacklevel=2)  # fmt: skip
     flat = pd.json_normalize(rows, sep="/") if rows else pd.DataFrame()
     keep = ["training_iteration", "time_total_s", *RENAMES]
     keep += sorted(c for c in flat.columns if c.startswith(META_PREFIX))
@@ -100,6 +110,8 @@ def load_experiment(path: str | Path) -> LoadedExperiment:
         history.insert(2, "lr", describe_lr(params.get("lr")))
         histories.append(history)
         summaries.append(_summarize_trial(trial_dir.name, params, history))
+    if not any(len(history) for history in histories):
+        raise FileNotFoundError(f"{str(path)!r} holds trials but no results yet (no iteration in any result.json)")
     evaluation_file = path / "summary.csv"
     return LoadedExperiment(
         path=path,

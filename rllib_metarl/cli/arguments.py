@@ -23,6 +23,15 @@ def _int_at_least(minimum: int, wording: str):
 
 
 positive_int = _int_at_least(1, "a positive integer")
+MAX_SEED = 2**31 - 1  # numpy's and torch's seeds take it on every platform, with room for seed + trial index
+
+
+def seed(text: str) -> int:
+    """A seed: an integer in [0, MAX_SEED]."""
+    value = _int_at_least(0, f"a seed, an integer in [0, {MAX_SEED}]")(text)
+    if value > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a seed, an integer in [0, {MAX_SEED}], got {text!r}")
+    return value
 non_negative_int = _int_at_least(0, "an integer >= 0")
 
 

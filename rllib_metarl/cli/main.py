@@ -16,7 +16,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from rllib_metarl.cli.arguments import key_value, positive_int
+from rllib_metarl.cli.arguments import key_value, positive_int, seed
 from rllib_metarl.tasks.registry import TASKS
 
 
@@ -81,7 +81,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     evaluation.add_argument("--env-arg", type=key_value, action="append", default=[], metavar="KEY=VALUE",
                             help="task parameter, e.g. --env-arg trial_length=50 (repeatable)")  # fmt: skip
     evaluation.add_argument("--trials", type=positive_int, default=1000, help="held-out trials")
-    evaluation.add_argument("--seed", type=int, default=0, help="seed of the held-out trials")
+    evaluation.add_argument("--seed", type=seed, default=0, help="seed of the held-out trials")
     evaluation.add_argument("--explore", action="store_true", help="sample actions instead of taking the most likely")
     evaluation.add_argument("--output", help="write one row per trial to this CSV")
     for name, (_, summary) in ANALYSES.items():

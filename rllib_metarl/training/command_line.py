@@ -23,6 +23,7 @@ from rllib_metarl.cli.arguments import (
     non_negative_int,
     positive_float,
     positive_int,
+    seed,
 )
 from rllib_metarl.evaluation import module_path
 from rllib_metarl.models import ATTENTION_WINDOWS, CORES
@@ -182,7 +183,7 @@ def build_parser(
     for flags, field, kind in OLDER_PRESET_FLAGS:
         parser.add_argument(*flags, field=field, help=argparse.SUPPRESS, **preset_flag, **kind)
     parser.add_argument("--scheduler", choices=SCHEDULERS, default="asha", help="Tune trial scheduler")
-    parser.add_argument("--seed", type=int, default=0, help="base seed; trial i uses seed + i")
+    parser.add_argument("--seed", type=seed, default=0, help="base seed; trial i uses seed + i")
     parser.add_argument("--init-from", metavar="CHECKPOINT",
                         help="start from the network weights of an earlier run's checkpoint, e.g. one trained on "
                         "longer trials (a curriculum); the optimizer and counters start afresh")  # fmt: skip

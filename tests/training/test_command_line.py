@@ -51,6 +51,9 @@ ARMS = EnvOption(("-k", "--k", "--num-arms"), "num_arms", positive_int, "arms")
         ("eleven_arm", ["-w", "1000"], "-w 1000: a trial takes 1001 CPUs (1 + 1 per remote env runner)"),
         ("eleven_arm", ["--num-samples", "5000"], "--num-samples 5000 is more than 1000 Tune trials"),
         ("eleven_arm", ["--address", "127.0.0.1:1"], "--address: nothing answers at 127.0.0.1:1"),
+        ("eleven_arm", ["--seed", "-1"], "argument --seed: expected a seed, an integer in [0, 2147483647], got '-1'"),
+        ("eleven_arm", ["--seed", "99999999999"], "expected a seed, an integer in [0, 2147483647], got '99999999999'"),
+        ("eleven_arm", ["--seed", "1.5"], "expected a seed, an integer in [0, 2147483647], got '1.5'"),
         ("k_armed", ["--lr-decay-steps", "0"], "argument --lr-decay-steps: expected a positive integer, got '0'"),
         (
             "k_armed",
@@ -90,12 +93,15 @@ ARMS = EnvOption(("-k", "--k", "--num-arms"), "num_arms", positive_int, "arms")
 )
 def test_bad_input_exits_2_naming_the_value(task, argv, message, capsys):
     variants = DEPENDENT_VARIANTS if task.startswith("dependent") else None
+    started = time.perf_counter()
     with pytest.raises(SystemExit) as exit_info:
         parse_experiment(task, argv, variants, (ARMS,) if task == "k_armed" else ())
+    assert time.perf_counter() - started < 10  # answered at once (an unreachable --address: within its 5 s probe)
     assert exit_info.value.code == 2
     error = capsys.readouterr().err
+    assert "Traceback" not in error and len(error.strip().splitlines()[-1]) > 0  # argparse's usage, then one line
     for part in [message] if isinstance(message, str) else message:
-        assert part in error
+        assert part in error.strip().splitlines()[-1]
 
 
 def test_the_papers_n_and_k_set_the_task(tmp_path):
