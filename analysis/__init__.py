@@ -1,1 +1,1 @@
-"""pandas analysis of rllib-metarl experiments: load Tune results, tabulate, plot."""
+"""The analysis scripts, one per table or figure (``python -m analysis.NAME``); their code is rllib_metarl.analysis."""

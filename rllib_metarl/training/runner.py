@@ -102,6 +102,10 @@ def main(
     except (SettingsDiffer, ExperimentBusy) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\nInterrupted: nothing was evaluated or summarized. Resume with the same command and "
+              f"--name {experiment.name}", file=sys.stderr)  # fmt: skip
+        return 130
 
 
 def train(experiment: Experiment) -> int:
@@ -116,12 +120,7 @@ def train(experiment: Experiment) -> int:
         except ValueError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
-    try:
-        summary = run(experiment)
-    except KeyboardInterrupt:
-        print(f"\nInterrupted: {experiment.path} holds no result yet. Resume with the same command and "
-              f"--name {experiment.name}", file=sys.stderr)  # fmt: skip
-        return 130
+    summary = run(experiment)
     if summary["failed_trials"]:
         print(f"{summary['failed_trials']} trial(s) failed; the figures above come from the others or partial runs.",
               file=sys.stderr)  # fmt: skip
