@@ -11,6 +11,7 @@ operation with exactly the numbers each single copy would draw.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +19,7 @@ import gymnasium as gym
 import numpy as np
 
 from rllib_metarl.baselines.bayes_optimal import bayes_optimal_return
-from rllib_metarl.tasks.task import Task
+from rllib_metarl.tasks.task import Task, TrialSizes
 from rllib_metarl.tasks.vector import MetaVectorEnv, vector_info
 from rllib_metarl.utils.validation import (
     validate_action,
@@ -425,6 +426,13 @@ def _dependent_optimal(kwargs: dict[str, Any]) -> float:
     return bayes_optimal_return(env.trial_length, dependent=True, p1_choices=env.p1_choices)
 
 
+def _bandit_sizes(kwargs: dict[str, Any], fixed_arms: int | None = None) -> TrialSizes:
+    arms = fixed_arms or int(kwargs["num_arms"]) if fixed_arms or "num_arms" in kwargs else 2
+    length = int(kwargs["trial_length"])
+    # previous action (one-hot), reward (scalar, or one slot per value: at most one per arm and one more), time
+    return TrialSizes(length, 2 * arms + 2, floats_per_copy=arms + 2 * length)
+
+
 TASKS = (
     Task(
         "eleven_arm",
@@ -436,6 +444,7 @@ TASKS = (
         random_return=_eleven_random,
         reward_encoding="one_hot",
         vector_class=VectorMetaBandit,
+        sizes=functools.partial(_bandit_sizes, fixed_arms=11),
         # Entropy 0.05: arm 11 pays less at once than searching the ten arms, so a policy soon stops pulling it, and
         # it learns to read arm 11 only from trials that pull it; the bonus keeps arm 11 in play long enough for
         # every algorithm and core. IMPALA's V-trace advantages are not standardized: it needs more.
@@ -458,6 +467,7 @@ TASKS = (
         optimal_return=_independent_optimal,
         random_return=_bernoulli_random,
         vector_class=VectorMetaBandit,
+        sizes=_bandit_sizes,
         preset={"lr": 1e-3, "envs_per_worker": 16, "trials_per_rollout": 1, "minibatches": 4, "stop_time_s": 360.0},
     ),
     *[
@@ -470,6 +480,7 @@ TASKS = (
             optimal_return=_dependent_optimal,
             random_return=_bernoulli_random,
             vector_class=VectorMetaBandit,
+            sizes=_bandit_sizes,
             preset={
                 "lr": 1e-3,
                 "envs_per_worker": 16,
@@ -494,6 +505,7 @@ TASKS = (
         optimal_return=_independent_optimal,
         random_return=_bernoulli_random,
         vector_class=VectorMetaBandit,
+        sizes=_bandit_sizes,
         # The table's figure is the undiscounted trial return and exploring pays off late in a trial: gamma near 1,
         # and no clip of the value loss, since a trial's return is far from the value net's first guess of 0.
         preset={
@@ -514,6 +526,7 @@ TASKS = (
         {"trial_length": 100, "regime": "mixed", "meta": True},
         random_return=_bernoulli_random,
         vector_class=VectorMetaBandit,
+        sizes=_bandit_sizes,
         preset={"lr": 1e-3, "envs_per_worker": 16, "trials_per_rollout": 1, "minibatches": 4, "stop_time_s": 360.0},
     ),
 )

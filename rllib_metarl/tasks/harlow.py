@@ -13,7 +13,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rllib_metarl.tasks.task import Task
+from rllib_metarl.tasks.task import Task, TrialSizes
 from rllib_metarl.utils.validation import validate_action, validate_integer, validate_task_mode
 
 OBJECT_POOLS = ("train", "test")
@@ -130,6 +130,12 @@ def _harlow_random(kwargs: dict[str, Any]) -> float:
     return env.num_trials * (env.correct_reward + env.incorrect_reward) / 2
 
 
+def _harlow_sizes(kwargs: dict[str, Any]) -> TrialSizes:
+    code = int(kwargs["code_size"])
+    pools = int(kwargs.get("train_pool_size", 1000)) + int(kwargs.get("test_pool_size", 200))
+    return TrialSizes(int(kwargs["num_trials"]), 2 * code + 4, floats_per_copy=4 * code, shared_floats=pools * code)
+
+
 TASKS = (
     Task(
         "harlow",
@@ -142,6 +148,7 @@ TASKS = (
         trial_size_parameter="num_trials",
         trial_size_unit="trials",
         held_out_overrides={"object_pool": "test"},
+        sizes=_harlow_sizes,
         preset={
             "lr": 1e-3,
             "envs_per_worker": 64,

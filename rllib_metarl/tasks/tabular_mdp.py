@@ -14,7 +14,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rllib_metarl.tasks.task import Task
+from rllib_metarl.tasks.task import Task, TrialSizes
 from rllib_metarl.tasks.vector import MetaVectorEnv, vector_info
 from rllib_metarl.utils.validation import validate_action, validate_integer, validate_task_mode
 
@@ -181,6 +181,13 @@ def _mdp_random(kwargs: dict[str, Any]) -> float:
     return float(kwargs["num_episodes"] * kwargs["episode_length"])  # mu(s, a) has mean 1 in every state
 
 
+def _mdp_sizes(kwargs: dict[str, Any]) -> TrialSizes:
+    states, actions = int(kwargs["num_states"]), int(kwargs["num_actions"])
+    length = int(kwargs["num_episodes"]) * int(kwargs["episode_length"])
+    # the drawn MDP (transitions and mean rewards) and every step's noise and transition uniform
+    return TrialSizes(length, states + actions + 3, floats_per_copy=states * actions * (states + 1) + 2 * length)
+
+
 TASKS = (
     Task(
         "tabular_mdp",
@@ -193,6 +200,7 @@ TASKS = (
         trial_size_unit="inner episodes",
         include_done=True,
         vector_class=VectorTabularMDP,
+        sizes=_mdp_sizes,
         # A trial's model of the MDP (50 state-action pairs) needs more memory than a bandit: the attention core,
         # reading each step with the one before and no tokenizer in front. With PPO, its memory is first pretrained on
         # random play (reward prediction), then PPO trains a policy that reads the reward head at a small learning

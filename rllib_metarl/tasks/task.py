@@ -10,6 +10,16 @@ from typing import Any
 import gymnasium as gym
 
 GYM_NAMESPACE = "rllib_metarl"
+
+
+@dataclass(frozen=True)
+class TrialSizes:
+    """How big one trial of a task is, from its parameters alone (no env built): what memory a run needs."""
+
+    trial_length: int  # env steps per trial
+    observation_size: int  # numbers the agent sees per step, wrapper included
+    floats_per_copy: int  # the task state one env copy holds (an MDP's transition table, ...)
+    shared_floats: int = 0  # held once per process (Harlow's object pools)
 # Keys of an RLlib env_config that configure the wrapper rather than the env.
 WRAPPER_KEYS = ("reward_encoding",)
 
@@ -40,6 +50,8 @@ class Task:
     preset: dict[str, Any] = field(default_factory=dict)
     # Env steps per trial, for an env without a ``trial_length`` attribute of its own (a user's task).
     trial_length: int | None = None
+    # The sizes of a trial under the constructor arguments, where the family declares them (the memory check).
+    sizes: Callable[[dict[str, Any]], TrialSizes] | None = None
 
     @property
     def gym_id(self) -> str:
@@ -65,6 +77,14 @@ class Task:
     def make(self, **overrides: Any) -> gym.Env:
         """The bare env, parameters validated by its constructor."""
         return self.env_class(**self.env_kwargs(overrides))
+
+    def trial_sizes(self, overrides: dict[str, Any] | None = None) -> TrialSizes | None:
+        """The sizes of a trial under ``overrides``, without building the env (None: the family declares none)."""
+        if self.sizes is None:
+            return None
+        signature = inspect.signature(self.env_class.__init__).parameters.values()
+        arguments = {p.name: p.default for p in signature if p.default is not inspect.Parameter.empty}
+        return self.sizes({**arguments, **self.env_kwargs(overrides)})
 
     def accepts(self, parameter: str) -> bool:
         """Whether the env's constructor takes ``parameter`` (e.g. ``meta``: every built-in task has a fixed mode)."""

@@ -14,7 +14,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rllib_metarl.tasks.task import Task
+from rllib_metarl.tasks.task import Task, TrialSizes
 from rllib_metarl.utils.validation import (
     validate_action,
     validate_fraction,
@@ -157,6 +157,11 @@ def _two_step_random(kwargs: dict[str, Any]) -> float:
     return kwargs["num_trials"] * float(np.mean(kwargs.get("reward_probs", (0.9, 0.1))))
 
 
+def _two_step_sizes(kwargs: dict[str, Any]) -> TrialSizes:
+    full = kwargs.get("input_form") == "full"
+    return TrialSizes(int(kwargs["num_trials"]) * (2 if full else 1), 3 + 2 + 1 + 1, floats_per_copy=8)
+
+
 TASKS = (
     Task(
         "two_step",
@@ -167,6 +172,7 @@ TASKS = (
         random_return=_two_step_random,
         trial_size_parameter="num_trials",
         trial_size_unit="trials",
+        sizes=_two_step_sizes,
         preset={"lr": 1e-3, "envs_per_worker": 16, "trials_per_rollout": 1, "minibatches": 4, "stop_time_s": 300.0},
     ),
 )

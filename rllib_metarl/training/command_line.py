@@ -27,7 +27,8 @@ from rllib_metarl.cli.arguments import (
 )
 from rllib_metarl.evaluation import module_path
 from rllib_metarl.models import ATTENTION_WINDOWS, CORES
-from rllib_metarl.tasks import TASKS, get_task
+from rllib_metarl.tasks import TASKS, Task, get_task
+from rllib_metarl.training.memory import machine_bytes, run_bytes
 from rllib_metarl.training.presets import Preset, get_preset, parse_field
 from rllib_metarl.training.ray_session import check_reachable, local_cpus
 
@@ -227,16 +228,17 @@ def parse_experiment(
             env_config.setdefault("task_seed", args.seed)  # one task shared by every env copy and the evaluation
     elif not args.meta:
         parser.error(f"--no-meta: task {task.name} has no fixed-task mode (its env takes no 'meta' parameter)")
-    try:
-        task.make(**env_config)  # the env validates its own parameters
-    except (TypeError, ValueError) as error:
-        parser.error(f"{task.name}: {error}")
-
     fields = getattr(args, "preset_fields", {})
     try:
         preset = get_preset(task.name, **fields)
     except ValueError as error:
         parser.error(str(error))
+    if not args.address:  # before the env is built: a large task can take the memory at construction
+        check_memory(parser, task, env_config, preset, args.eval_trials)
+    try:
+        task.make(**env_config)  # the env validates its own parameters
+    except (TypeError, ValueError) as error:
+        parser.error(f"{task.name}: {error}")
     if args.scheduler == "pbt" and preset.lr_final is not None:
         parser.error("--scheduler pbt mutates the learning rate itself: drop lr_final and lr_decay_steps")
     check_resources(parser, preset, args.address)
@@ -301,6 +303,29 @@ def check_resources(parser: argparse.ArgumentParser, preset: Preset, address: st
     if needed > cpus:
         parser.error(f"-w {preset.num_workers}: a trial takes {needed} CPUs (1 + 1 per remote env runner), and a local "
                      f"Ray here has {cpus}; use -w {cpus - 1} or fewer, or --address of a larger cluster")  # fmt: skip
+
+
+def check_memory(
+    parser: argparse.ArgumentParser, task: Task, env_config: dict[str, Any], preset: Preset, eval_trials: int
+) -> None:
+    """Refuse a local run whose estimated memory (rllib_metarl.training.memory) exceeds this machine's, naming the
+    sizes it comes from. Parameters the env would refuse anyway are left to the env's own check."""
+    try:
+        sizes = task.trial_sizes(env_config)
+    except (TypeError, ValueError, KeyError):
+        return
+    if sizes is None:
+        return
+    concurrent = max(1, min(preset.num_samples, local_cpus() // (1 + preset.num_workers)))
+    needed, available = run_bytes(sizes, preset, eval_trials, concurrent), machine_bytes()
+    if needed > available:
+        given = ", ".join(f"{key}={value!r}" for key, value in env_config.items() if key not in ("meta", "task_seed"))
+        parser.error(
+            f"{task.name}{f' with {given}' if given else ''}: a run would need about {needed / 2**30:,.1f} GiB of "
+            f"memory ({sizes.trial_length:,} steps per trial, {sizes.observation_size:,} inputs per step, "
+            f"{preset.envs_per_worker} env copies x {preset.trials_per_rollout} trials per iteration, "
+            f"{concurrent} trial(s) at once) and this machine has {available / 2**30:,.1f} GiB; use smaller sizes"
+        )
 
 
 MAX_NAME_BYTES = 255  # a file name's limit on the usual file systems (ext4, XFS, APFS)
