@@ -32,6 +32,8 @@ def seed(text: str) -> int:
     if value > MAX_SEED:
         raise argparse.ArgumentTypeError(f"expected a seed, an integer in [0, {MAX_SEED}], got {text!r}")
     return value
+
+
 non_negative_int = _int_at_least(0, "an integer >= 0")
 
 

@@ -14,7 +14,7 @@ import gymnasium as gym
 import numpy as np
 
 from rllib_metarl.tasks.task import Task, TrialSizes
-from rllib_metarl.utils.validation import validate_action, validate_integer, validate_task_mode
+from rllib_metarl.utils.validation import validate_action, validate_integer, validate_number, validate_task_mode
 
 OBJECT_POOLS = ("train", "test")
 LEFT, RIGHT = 0, 1
@@ -66,7 +66,9 @@ class HarlowTask(gym.Env):
         test_pool_size = validate_integer("test_pool_size", test_pool_size, minimum=2)
         if object_pool not in OBJECT_POOLS:
             raise ValueError(f"object_pool must be one of {OBJECT_POOLS}, got {object_pool!r}")
-        if not correct_reward > incorrect_reward:
+        self.correct_reward = validate_number("correct_reward", correct_reward)
+        self.incorrect_reward = validate_number("incorrect_reward", incorrect_reward)
+        if not self.correct_reward > self.incorrect_reward:
             raise ValueError(
                 f"correct_reward must exceed incorrect_reward, got {correct_reward!r} <= {incorrect_reward!r}"
             )
@@ -75,7 +77,6 @@ class HarlowTask(gym.Env):
         self.pools = object_codes(
             self.code_size, train_pool_size, test_pool_size, validate_integer("pool_seed", pool_seed, 0)
         )
-        self.correct_reward, self.incorrect_reward = float(correct_reward), float(incorrect_reward)
         self.reward_values = (self.incorrect_reward, self.correct_reward)
         self.trial_length = self.num_trials
         self.action_space = gym.spaces.Discrete(2)

@@ -20,6 +20,8 @@ class TrialSizes:
     observation_size: int  # numbers the agent sees per step, wrapper included
     floats_per_copy: int  # the task state one env copy holds (an MDP's transition table, ...)
     shared_floats: int = 0  # held once per process (Harlow's object pools)
+
+
 # Keys of an RLlib env_config that configure the wrapper rather than the env.
 WRAPPER_KEYS = ("reward_encoding",)
 

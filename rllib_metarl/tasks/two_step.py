@@ -17,6 +17,7 @@ import numpy as np
 from rllib_metarl.tasks.task import Task, TrialSizes
 from rllib_metarl.utils.validation import (
     validate_action,
+    validate_flag,
     validate_fraction,
     validate_integer,
     validate_probabilities,
@@ -80,7 +81,7 @@ class TwoStepTask(gym.Env):
         if input_form not in INPUT_FORMS:
             raise ValueError(f"input_form must be one of {INPUT_FORMS}, got {input_form!r}")
         self.meta, self.task_seed = validate_task_mode(meta, task_seed)
-        self.redraw_each_episode = bool(redraw_each_episode)
+        self.redraw_each_episode = validate_flag("redraw_each_episode", redraw_each_episode)
         self.input_form = input_form
         self.steps_per_trial = 1 if input_form == "two_steps_in_one" else 2
         self.trial_length = self.num_trials * self.steps_per_trial  # env steps per episode

@@ -30,6 +30,8 @@ def validate_fraction(name: str, value: Any) -> float:
 
 def validate_probabilities(name: str, values: Sequence[float]) -> tuple[float, ...]:
     """Return ``values`` as a tuple of floats, or raise ValueError if any lies outside [0, 1]."""
+    if any(isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.number) for v in values):
+        raise ValueError(f"{name} must be numbers in [0, 1], got {tuple(values)!r}")
     values = tuple(float(v) for v in values)
     if not values:
         raise ValueError(f"{name} must not be empty")
@@ -37,6 +39,20 @@ def validate_probabilities(name: str, values: Sequence[float]) -> tuple[float, .
     if bad:
         raise ValueError(f"{name} must lie in [0, 1], got {bad[0]!r} in {values!r}")
     return values
+
+
+def validate_flag(name: str, value: Any) -> bool:
+    """Return ``value`` if it is a bool, else raise ValueError naming it."""
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def validate_number(name: str, value: Any) -> float:
+    """Return ``value`` as a float if it is a finite number (not a bool), else raise ValueError naming it."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number) or not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
 
 
 def validate_task_mode(meta: Any, task_seed: Any, what: str = "task") -> tuple[bool, int | None]:
