@@ -40,7 +40,8 @@ class WeightsUnpickler(pickle.Unpickler):
     ALLOWED = {
         ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
         ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
-        ("numpy._core.multiarray", "scalar"), ("collections", "OrderedDict"),
+        ("numpy._core.multiarray", "scalar"), ("numpy.core.numeric", "_frombuffer"),
+        ("numpy._core.numeric", "_frombuffer"), ("collections", "OrderedDict"),
     }  # fmt: skip
 
     def find_class(self, module: str, name: str) -> Any:

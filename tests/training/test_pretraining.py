@@ -77,7 +77,7 @@ def test_the_runner_pretrains_starts_from_the_pretrained_memory_and_a_rerun_reus
     assert saved["reward_logits_beta"] == pytest.approx(10.0)
     params = next((tmp_path / "pre").glob("PPO_*/params.json")).read_text()
     assert f"load_state_path='{folder}'" in params  # the Tune trial's module starts from the pretrained one
-    rerun = run_script("rl2_mdps.py", *args[:-2], "--name", "pre", "--stop-iters", "2")
+    rerun = run_script("rl2_mdps.py", *args)  # the same settings resume (other ones are refused: experiment.json)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     assert "Pretraining the memory" not in rerun.stdout and f"Pretrained memory: {folder}" in rerun.stdout
 

@@ -174,9 +174,10 @@ def test_tensorboard_event_files_hold_the_training_curve(run):
 @pytest.mark.slow
 def test_rerun_with_the_same_name_resumes_and_keeps_results(run):
     before = load_experiment(run.path).histories
+    # The run's own settings (conftest's eleven_arm_run): a rerun with them resumes; other settings are refused.
     result = run_script(
         "eleven_arm.py", "--stop-time", "40", "--num-samples", "1", "--storage-path", str(run.path.parent),
-        "--name", "e2e", "--eval-trials", "50", "--no-dashboard",
+        "--name", "e2e", "--seed", "7", "--eval-trials", "50", "--no-dashboard",
     )  # fmt: skip
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert f"Resuming experiment {run.path}" in result.stdout
