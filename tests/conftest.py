@@ -26,6 +26,7 @@ def algorithm_logs_in_a_temporary_folder(tmp_path_factory):
 
     trainable.DEFAULT_STORAGE_PATH = str(tmp_path_factory.mktemp("ray_results"))
 
+
 ROOT = Path(__file__).resolve().parents[1]
 # Seconds of training in the end-to-end run: eleven-arm's greedy held-out return passed 20 after 30 s when measured.
 E2E_TRAIN_SECONDS = 40

@@ -88,6 +88,18 @@ class Task:
         arguments = {p.name: p.default for p in signature if p.default is not inspect.Parameter.empty}
         return self.sizes({**arguments, **self.env_kwargs(overrides)})
 
+    def measured_sizes(self, env: gym.Env) -> TrialSizes:
+        """The sizes of a trial read from a built env, for a task that declares none (a user's): the trial length, and
+        the observation with what the wrapper adds (previous action one-hot, reward, time, end of episode)."""
+        trial_length = (
+            self.trial_length if self.trial_length is not None else getattr(env.unwrapped, "trial_length", None)
+        )
+        if trial_length is None:
+            raise ValueError(f"task {self.name!r} has no trial length: give register_task trial_length=, or give the "
+                             "env a trial_length attribute")  # fmt: skip
+        added = int(env.action_space.n) + 3
+        return TrialSizes(int(trial_length), gym.spaces.flatdim(env.observation_space) + added, floats_per_copy=0)
+
     def accepts(self, parameter: str) -> bool:
         """Whether the env's constructor takes ``parameter`` (e.g. ``meta``: every built-in task has a fixed mode)."""
         return parameter in inspect.signature(self.env_class.__init__).parameters

@@ -28,9 +28,11 @@ from rllib_metarl.cli.arguments import (
 from rllib_metarl.evaluation import module_path
 from rllib_metarl.models import ATTENTION_WINDOWS, CORES
 from rllib_metarl.tasks import TASKS, Task, get_task
+from rllib_metarl.tasks.task import TrialSizes
 from rllib_metarl.training.memory import machine_bytes, run_bytes
 from rllib_metarl.training.presets import Preset, get_preset, parse_field
 from rllib_metarl.training.ray_session import check_reachable, local_cpus
+from rllib_metarl.training.storage import check_free_space
 
 SCHEDULERS = ("asha", "pbt", "fifo")
 DEFAULT_STORAGE = "~/ray_results"
@@ -234,11 +236,18 @@ def parse_experiment(
     except ValueError as error:
         parser.error(str(error))
     if not args.address:  # before the env is built: a large task can take the memory at construction
-        check_memory(parser, task, env_config, preset, args.eval_trials)
+        check_memory(parser, task, env_config, preset, args.eval_trials, declared_sizes(task, env_config))
     try:
-        task.make(**env_config)  # the env validates its own parameters
+        env = task.make(**env_config)  # the env validates its own parameters
     except (TypeError, ValueError) as error:
         parser.error(f"{task.name}: {error}")
+    if not args.address and task.sizes is None:  # a user's task declares no sizes: read them from its env
+        try:
+            sizes = task.measured_sizes(env)
+        except ValueError as error:
+            parser.error(str(error))
+        check_memory(parser, task, env_config, preset, args.eval_trials, sizes)
+    env.close()
     if args.scheduler == "pbt" and preset.lr_final is not None:
         parser.error("--scheduler pbt mutates the learning rate itself: drop lr_final and lr_decay_steps")
     check_resources(parser, preset, args.address)
@@ -251,6 +260,10 @@ def parse_experiment(
         parser.error(f"--storage-path {str(storage_path)!r} cannot be created: {error.strerror}")
     if not os.access(storage_path, os.W_OK):
         parser.error(f"--storage-path {str(storage_path)!r} is not writable")
+    try:
+        check_free_space(storage_path, concurrent_trials(preset, args.address))
+    except ValueError as error:
+        parser.error(f"--storage-path {error}")
     if args.name is not None:
         try:
             check_experiment_name(args.name)
@@ -305,18 +318,28 @@ def check_resources(parser: argparse.ArgumentParser, preset: Preset, address: st
                      f"Ray here has {cpus}; use -w {cpus - 1} or fewer, or --address of a larger cluster")  # fmt: skip
 
 
+def declared_sizes(task: Task, env_config: dict[str, Any]) -> TrialSizes | None:
+    """The trial's sizes from the task's declaration, without building the env; None where it declares none or the
+    parameters are ones the env will refuse itself."""
+    try:
+        return task.trial_sizes(env_config)
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
 def check_memory(
-    parser: argparse.ArgumentParser, task: Task, env_config: dict[str, Any], preset: Preset, eval_trials: int
+    parser: argparse.ArgumentParser,
+    task: Task,
+    env_config: dict[str, Any],
+    preset: Preset,
+    eval_trials: int,
+    sizes: TrialSizes | None,
 ) -> None:
     """Refuse a local run whose estimated memory (rllib_metarl.training.memory) exceeds this machine's, naming the
-    sizes it comes from. Parameters the env would refuse anyway are left to the env's own check."""
-    try:
-        sizes = task.trial_sizes(env_config)
-    except (TypeError, ValueError, KeyError):
-        return
+    sizes it comes from."""
     if sizes is None:
         return
-    concurrent = max(1, min(preset.num_samples, local_cpus() // (1 + preset.num_workers)))
+    concurrent = concurrent_trials(preset, address=None)
     needed, available = run_bytes(sizes, preset, eval_trials, concurrent), machine_bytes()
     if needed > available:
         given = ", ".join(f"{key}={value!r}" for key, value in env_config.items() if key not in ("meta", "task_seed"))
@@ -326,6 +349,13 @@ def check_memory(
             f"{preset.envs_per_worker} env copies x {preset.trials_per_rollout} trials per iteration, "
             f"{concurrent} trial(s) at once) and this machine has {available / 2**30:,.1f} GiB; use smaller sizes"
         )
+
+
+def concurrent_trials(preset: Preset, address: str | None) -> int:
+    """Tune trials that run at once: as many as a local Ray's CPUs hold; on a cluster, at most all of them."""
+    if address:
+        return preset.num_samples
+    return max(1, min(preset.num_samples, local_cpus() // (1 + preset.num_workers)))
 
 
 MAX_NAME_BYTES = 255  # a file name's limit on the usual file systems (ext4, XFS, APFS)

@@ -176,26 +176,21 @@ def get_preset(task_name: str, **overrides: Any) -> Preset:
     if overrides.get("reward_prediction_coeff") == 0:  # switched off: so are the preset's uses of the reward head
         own_settings = {k: v for k, v in own_settings.items() if k not in USES_OF_THE_REWARD_HEAD}
     preset = replace(preset, **{k: v for k, v in own_settings.items() if k not in overrides})
+    check_ranges(preset)
     if preset.core != "attention" and (not preset.tokenizer_hiddens or preset.attention_window != 1):
         raise ValueError(
             f"only the attention core reads several steps per token or has no tokenizer, got core={preset.core!r} "
             f"with attention_window={preset.attention_window!r} and tokenizer_hiddens={preset.tokenizer_hiddens!r}"
         )
-    if preset.reward_prediction_coeff < 0:
-        raise ValueError(f"reward_prediction_coeff must be >= 0, got {preset.reward_prediction_coeff!r}")
     if preset.reward_prediction_coeff and preset.algo != "ppo":
         raise ValueError(
             f"reward_prediction_coeff {preset.reward_prediction_coeff!r} needs algo='ppo', got algo={preset.algo!r}"
         )
-    if preset.pretrain_memory_s < 0:
-        raise ValueError(f"pretrain_memory_s must be >= 0, got {preset.pretrain_memory_s!r}")
     if preset.pretrain_memory_s and not preset.reward_prediction_coeff:
         raise ValueError(
             f"pretrain_memory_s {preset.pretrain_memory_s!r} trains the reward-prediction head: it needs "
             "reward_prediction_coeff > 0"
         )
-    if preset.reward_logits_weight < 0:
-        raise ValueError(f"reward_logits_weight must be >= 0, got {preset.reward_logits_weight!r}")
     if preset.reward_logits_weight and not preset.reward_prediction_coeff:
         raise ValueError(
             f"reward_logits_weight {preset.reward_logits_weight!r} reads the reward-prediction head: it needs "
@@ -203,7 +198,6 @@ def get_preset(task_name: str, **overrides: Any) -> Preset:
         )
     if preset.attention_window not in ATTENTION_WINDOWS:
         raise ValueError(f"attention_window must be one of {ATTENTION_WINDOWS}, got {preset.attention_window!r}")
-    check_ranges(preset)
     if (preset.lr_final is None) != (preset.lr_decay_steps is None):
         raise ValueError(
             f"a learning-rate decay needs both lr_final and lr_decay_steps, got lr_final={preset.lr_final!r} "

@@ -105,19 +105,35 @@ def prepare_ray_environment(address: str | None) -> Path | None:
     return path
 
 
+# A gRPC client's first bytes (HTTP/2's connection preface and an empty SETTINGS frame): a gRPC server, as Ray's GCS
+# is, answers with a SETTINGS frame of its own.
+HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+HTTP2_SETTINGS_FRAME = 4  # the type byte of a frame header (length 3 bytes, type 1, flags 1, stream 4)
+
+
 def check_reachable(address: str, timeout_s: float = 5.0) -> None:
-    """A ConnectionError unless something accepts connections at ``address`` (``host:port``) within ``timeout_s``:
-    Ray's own ``ray.init`` waits minutes on an address where nothing answers. Other forms (``auto``, ``ray://``)
-    are left to Ray."""
+    """A ConnectionError unless a gRPC server, as Ray's GCS is, answers at ``address`` (``host:port``) within
+    ``timeout_s``: Ray's own ``ray.init`` waits minutes on an address where nothing, or something else, answers. Other
+    forms (``auto``, ``ray://``) are left to Ray, and so is the protocol of a cluster with TLS (``RAY_USE_TLS``)."""
     host, sep, port = address.rpartition(":")
     if not sep or not port.isdigit() or "://" in address:
         return
     try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s):
-            pass
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s) as connection:
+            if os.environ.get("RAY_USE_TLS", "0") not in ("0", ""):
+                return
+            connection.sendall(HTTP2_PREFACE)
+            reply = b""
+            while len(reply) < 4 and (received := connection.recv(9)):
+                reply += received
+    except TimeoutError:
+        reply = b""
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise ConnectionError(f"nothing answers at {address} ({reason}); is the Ray head running there?") from None
+    if len(reply) < 4 or reply[3] != HTTP2_SETTINGS_FRAME:
+        raise ConnectionError(f"something other than Ray answers at {address} (no gRPC reply within "
+                              f"{timeout_s:.0f} s); give the Ray head's GCS address, host:6379 by default")  # fmt: skip
 
 
 def local_cpus() -> int:

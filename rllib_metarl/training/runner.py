@@ -19,15 +19,20 @@ import pandas as pd
 
 from rllib_metarl.evaluation import evaluate_checkpoint, summarize
 from rllib_metarl.tasks import get_task
-from rllib_metarl.training.command_line import EnvOption, Experiment, parse_experiment
+from rllib_metarl.training.command_line import EnvOption, Experiment, concurrent_trials, parse_experiment
 from rllib_metarl.training.experiment_folder import ExperimentBusy, SettingsDiffer, check_same_experiment, running
 from rllib_metarl.training.initial_weights import PRETRAINED_DIR, PRETRAINING_STATS, check_initial_weights, pretrained
 from rllib_metarl.training.ray_session import prepare_ray_environment, start_ray
+from rllib_metarl.training.storage import SpaceWatch, disk_error_message, repair_tune_state
 from rllib_metarl.training.tune_setup import best_checkpoint, checkpoint_metrics, make_tuner
 from rllib_metarl.utils.atomic_io import write_csv
 
 SUMMARY_FILE = "summary.csv"
 EVAL_TRIALS_FILE = "eval_trials.csv"
+
+
+class DiskFull(RuntimeError):
+    """The run stopped, resumable, before its disk filled."""
 
 
 def run(experiment: Experiment) -> dict[str, Any]:
@@ -47,7 +52,13 @@ def run(experiment: Experiment) -> dict[str, Any]:
     print(f"TensorBoard:   tensorboard --logdir {experiment.path}")
     print(f"After an interruption, resume with the same command and --resume (or --name {experiment.name})", flush=True)
 
-    results = make_tuner(experiment).fit()
+    for name in repair_tune_state(experiment.path):
+        print(f"{name} was cut short (a full disk?): its last complete version is put back", flush=True)
+    tuner = make_tuner(experiment)
+    with SpaceWatch(experiment.path, concurrent_trials(experiment.preset, experiment.address)) as watch:
+        results = tuner.fit()
+    if watch.stopped:
+        raise DiskFull(f"the run stopped: {watch.stopped}")
     for error in results.errors:
         print(f"A trial failed: {str(error).splitlines()[0][:300]}", file=sys.stderr)
     best, checkpoint = best_checkpoint(results)
@@ -103,9 +114,22 @@ def main(
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"\nInterrupted: nothing was evaluated or summarized. Resume with the same command and "
-              f"--name {experiment.name}", file=sys.stderr)  # fmt: skip
+        print(f"\nInterrupted: nothing was evaluated or summarized; {resume_hint(experiment)}", file=sys.stderr)
         return 130
+    except DiskFull as error:
+        print(f"error: {error}; free some space, then {resume_hint(experiment)}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        message = disk_error_message(error)
+        if message is None:
+            raise
+        print(f"error: {message}; free some space or fix the permissions, then {resume_hint(experiment)}",
+              file=sys.stderr)  # fmt: skip
+        return 1
+
+
+def resume_hint(experiment: Experiment) -> str:
+    return f"resume with the same command and --name {experiment.name}"
 
 
 def train(experiment: Experiment) -> int:

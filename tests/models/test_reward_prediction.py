@@ -40,9 +40,9 @@ def test_the_loss_adds_the_masked_squared_error_of_the_taken_actions_prediction(
 
 @pytest.mark.parametrize(
     ("overrides", "message"),
-    [({"reward_prediction_coeff": -1.0}, "reward_prediction_coeff must be >= 0, got -1.0"),
+    [({"reward_prediction_coeff": -1.0}, r"reward_prediction_coeff must be a finite number in \[0, inf\), got -1.0"),
      ({"reward_prediction_coeff": 1.0, "algo": "a2c"}, "reward_prediction_coeff 1.0 needs algo='ppo', got algo='a2c'"),
-     ({"reward_logits_weight": -2.0}, "reward_logits_weight must be >= 0, got -2.0"),
+     ({"reward_logits_weight": -2.0}, r"reward_logits_weight must be a finite number in \[0, inf\), got -2.0"),
      ({"reward_logits_weight": 3.0, "reward_prediction_coeff": 0.0},
       "reward_logits_weight 3.0 reads the reward-prediction head: it needs reward_prediction_coeff > 0")],
 )  # fmt: skip

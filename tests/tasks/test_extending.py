@@ -137,3 +137,28 @@ def test_the_rllib_config_script_trains_the_plugins_config_with_rllibs_own_loop(
     assert "local Ray on 127.0.0.1" in result.stdout
     returns = [float(line.split()[-1]) for line in result.stdout.splitlines() if line.startswith("iteration")]
     assert len(returns) == 2 and all(0 < r < 25 for r in returns)  # eleven-arm pays at most 5 a pull, 5 pulls
+
+
+def test_a_registered_task_too_large_for_memory_is_refused_before_ray_starts_and_a_small_one_passes(tmp_path, capsys):
+    from rllib_metarl.training.command_line import parse_experiment
+
+    register_task("long_coin_flip", CoinFlipBandit, defaults={"pulls": 10**9})  # the env's own length, below
+    CoinFlipBandit.trial_length = property(lambda env: env.pulls)
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            parse_experiment("long_coin_flip", ["--storage-path", str(tmp_path)])
+        assert parse_experiment("long_coin_flip", ["--env-arg", "pulls=20", "--storage-path", str(tmp_path)])
+    finally:
+        del CoinFlipBandit.trial_length
+    assert exit_info.value.code == 2
+    message = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "long_coin_flip: a run would need about" in message and "(1,000,000,000 steps per trial" in message
+
+
+def test_a_registered_task_without_a_trial_length_is_named(tmp_path, capsys):
+    from rllib_metarl.training.command_line import parse_experiment
+
+    register_task("lengthless", CoinFlipBandit)
+    with pytest.raises(SystemExit):
+        parse_experiment("lengthless", ["--storage-path", str(tmp_path)])
+    assert "task 'lengthless' has no trial length" in capsys.readouterr().err.strip().splitlines()[-1]

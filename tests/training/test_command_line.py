@@ -1,8 +1,10 @@
 """Bad command-line input: a clear error naming the value and what is allowed, exit code 2, before Ray starts."""
 
 import importlib.util
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -92,6 +94,7 @@ ARMS = EnvOption(("-k", "--k", "--num-arms"), "num_arms", positive_int, "arms")
         ("tabular_mdp", ["--n", "-2"], "argument -n/--n/--trial-length: expected a positive integer, got '-2'"),
         ("tabular_mdp", ["--env-arg", "num_states=1"], "num_states must be an integer >= 2, got 1"),
         ("eleven_arm", ["--storage-path", "/proc/no/such/place"], "--storage-path '/proc/no/such/place' cannot be"),
+        ("eleven_arm", ["--storage-path", "/proc/1"], "--storage-path '/proc/1' is not writable"),
         (
             "eleven_arm",
             ["--scheduler", "pbt", "--num-samples", "1"],
@@ -300,3 +303,29 @@ def test_pbt_mutates_the_entropy_coefficient_around_the_presets_or_the_flags(tmp
         argv = ["--scheduler", "pbt", *flags, "--storage-path", str(tmp_path)]
         mutations = scheduler(parse_experiment(task, argv))._hyperparam_mutations
         assert mutations["entropy_coeff"] == pytest.approx([0.0, 0.3 * centre, centre, 3 * centre])
+
+
+@pytest.mark.parametrize("answer", [b"HTTP/1.0 400 Bad Request\r\n\r\n", None], ids=["http-server", "silent-server"])
+def test_an_address_where_something_other_than_ray_answers_is_refused_within_the_probe(answer, capsys):
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted = []
+
+    def serve():
+        connection, _ = server.accept()
+        accepted.append(connection)
+        if answer is not None:
+            connection.recv(64)
+            connection.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    address = f"127.0.0.1:{server.getsockname()[1]}"
+    started = time.perf_counter()
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            parse_experiment("eleven_arm", ["--address", address])
+    finally:
+        server.close()
+        for connection in accepted:
+            connection.close()
+    assert exit_info.value.code == 2 and time.perf_counter() - started < 10
+    assert f"--address: something other than Ray answers at {address}" in capsys.readouterr().err.splitlines()[-1]

@@ -97,5 +97,5 @@ def test_ctrl_c_interrupts_the_run_exits_130_and_writes_no_result(tmp_path):
         if run.poll() is None:
             run.kill()
     output = "".join(lines)
-    assert "Interrupted:" in output and "Resume with the same command and --name cut" in output
+    assert "Interrupted:" in output and "resume with the same command and --name cut" in output
     assert "Held-out evaluation" not in output and not (tmp_path / "cut" / SUMMARY_FILE).exists()
