@@ -3,6 +3,15 @@
     python benchmarks/throughput.py                       # eleven_arm preset, 1 16 64 256 copies
     python benchmarks/throughput.py --task dependent_uniform --envs 16 64
     python benchmarks/throughput.py --smoke               # a few seconds: what the test suite runs
+    python benchmarks/throughput.py --split               # an iteration's time, trial batch path against RLlib's
+
+With ``--split``, for each preset of ``SPLIT_CASES`` (eleven-arm; the RL^2 bandit n = 10, k = 5; tabular MDP), both
+learner batch paths (``batch_path``: "trial", array operations over whole trials; "rllib", RLlib's default learner
+connector pipeline) train side by side in one run, with the same gradient steps on the same amount of data, and an
+iteration's time is split into: sampling, batch building (the learner connector), torch compute of the minibatch
+steps (forward, loss, backward, optimizer step), the rest of the learner (minibatch slicing, metrics), weight sync
+and everything else. Printed with the ratio of the paths' iteration times, and appended to
+``benchmarks/results/throughput_split.jsonl``.
 
 Per number of env copies N (one env runner, the trial's own process, ``--torch-threads`` threads):
 
@@ -26,12 +35,14 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
 from common import RESULTS, append_record, machine, markdown_table
 from torch import nn
 
+from rllib_metarl.algorithms import BATCH_PATHS
 from rllib_metarl.models import CORES
 from rllib_metarl.tasks.registry import get_task, make_agent_vector_env, make_sync_vector_env
 from rllib_metarl.training.config import algorithm_config
@@ -153,6 +164,100 @@ def measure(task: str, num_envs: int, stages: list[str], seconds: float, core: s
     return records
 
 
+# Presets the split compares: (task, env parameters), the RL^2 bandit at its n = 10, k = 5 cell.
+SPLIT_CASES = (("eleven_arm", {}), ("k_armed", {"trial_length": 10, "num_arms": 5}), ("tabular_mdp", {}))
+SPLIT_PARTS = ("sampling", "batch_building", "torch_compute", "learner_other", "weight_sync", "other")
+
+
+def timed(owner: object, method: str, totals: dict[str, float], part: str) -> None:
+    """Replace ``owner.method`` by a wrapper that adds its wall time to ``totals[part]``."""
+    original = getattr(owner, method)
+
+    def wrapper(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            totals[part] = totals.get(part, 0.0) + time.perf_counter() - start
+
+    setattr(owner, method, wrapper)
+
+
+def instrumented(task: str, env_config: dict, batch_path: str) -> tuple[Any, dict[str, float]]:
+    """The task's preset built with ``batch_path``, and the totals its timed parts add up into."""
+    preset = get_preset(task, batch_path=batch_path, num_samples=1)
+    algo = algorithm_config(task, preset, env_config, seed=0).build_algo()
+    learner = algo.learner_group._learner  # the trial's own learner (num_learners=0)
+    totals: dict[str, float] = {}
+    timed(algo.env_runner, "sample", totals, "sampling")
+    timed(algo.env_runner_group, "sync_weights", totals, "weight_sync")
+    timed(learner, "update", totals, "learner")
+    timed(learner, "_make_batch_if_necessary", totals, "batch_building")
+    timed(learner.module, "forward_train", totals, "torch_compute")
+    for method in ("compute_losses", "compute_gradients", "postprocess_gradients", "apply_gradients"):
+        timed(learner, method, totals, "torch_compute")
+    return algo, totals
+
+
+def iteration_split(task: str, env_config: dict, iterations: int) -> list[dict]:
+    """Seconds per iteration of the task's preset with each batch path, whole and by part (SPLIT_PARTS). The paths'
+    iterations alternate, so that the machine's load falls on both alike."""
+    built = {path: instrumented(task, env_config, path) for path in BATCH_PATHS}
+    for algo, totals in built.values():
+        for _ in range(2):  # warm-up
+            algo.train()
+        totals.clear()
+    seconds, steps = dict.fromkeys(BATCH_PATHS, 0.0), dict.fromkeys(BATCH_PATHS, 0)
+    for _ in range(iterations):
+        for path, (algo, _) in built.items():
+            start = time.perf_counter()
+            steps[path] += int(algo.train()["env_runners"]["num_env_steps_sampled"])
+            seconds[path] += time.perf_counter() - start
+    records = []
+    for path, (algo, totals) in built.items():
+        algo.stop()
+        iteration_s = seconds[path] / iterations
+        part = {key: value / iterations for key, value in totals.items()}
+        learner_s = part.pop("learner")
+        part["learner_other"] = learner_s - part["batch_building"] - part["torch_compute"]
+        part["other"] = iteration_s - learner_s - part["sampling"] - part["weight_sync"]
+        records.append({
+            "task": task, "env_config": env_config, "batch_path": path, "iteration_s": round(iteration_s, 4),
+            "steps_per_s": round(steps[path] / seconds[path]), "learner_s": round(learner_s, 4),
+            "learner_outside_torch": round(1 - part["torch_compute"] / learner_s, 3),
+            **{key: round(part[key], 4) for key in SPLIT_PARTS},
+        })  # fmt: skip
+    return records
+
+
+def split_table(records: list[dict]) -> str:
+    header = ["task", "batch path", "iteration (s)", "env steps/s", *SPLIT_PARTS, "learner outside torch"]
+    lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    for r in records:
+        parts = " | ".join(f"{r[key]:.3f}" for key in SPLIT_PARTS)
+        lines.append(f"| {r['task']} | {r['batch_path']} | {r['iteration_s']:.3f} | {r['steps_per_s']:,} | {parts} | "
+                     f"{r['learner_outside_torch']:.0%} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def run_split(iterations: int, output: Path) -> list[dict]:
+    records = []
+    for task, env_config in SPLIT_CASES:
+        by_path = {record["batch_path"]: record for record in iteration_split(task, env_config, iterations)}
+        speedup = by_path["rllib"]["iteration_s"] / by_path["trial"]["iteration_s"]
+        for record in by_path.values():
+            records.append({"benchmark": "throughput_split", **record, "speedup_trial_over_rllib": round(speedup, 2),
+                            "iterations": iterations})  # fmt: skip
+        print(f"{task}: an iteration {speedup:.2f}x faster with the trial batch path", flush=True)
+    host = machine()
+    for record in records:
+        append_record({**record, "machine": host}, output)
+    print(f"\nSeconds per iteration, by part ({host['cpus']} cores, {host['torch_threads']} torch thread(s)):\n")
+    print(split_table(records))
+    print(f"\nAppended to {output}")
+    return records
+
+
 def efficiency_table(records: list[dict]) -> str:
     import pandas as pd
 
@@ -173,14 +278,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="measuring time per stage and N")
     parser.add_argument("--torch-threads", type=int, default=1, help="as a 1-CPU Tune trial (default 1)")
     parser.add_argument("--smoke", action="store_true", help="N 1 and 16, 0.2 s per stage: seconds in all")
-    parser.add_argument("--output", type=Path, default=RESULTS / "throughput.jsonl")
+    parser.add_argument("--split", action="store_true",
+                        help="an iteration's time by part, both learner batch paths, SPLIT_CASES")  # fmt: skip
+    parser.add_argument("--iterations", type=int, default=20, help="iterations measured per case and path (--split)")
+    parser.add_argument("--output", type=Path, help="results file (default: benchmarks/results/throughput.jsonl, "
+                        "or throughput_split.jsonl with --split)")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.iterations < 1:
+        parser.error(f"--iterations must be a positive integer, got {args.iterations}")
+    torch.set_num_threads(args.torch_threads)
+    if args.split:
+        start_ray(None, num_cpus=1)
+        run_split(2 if args.smoke else args.iterations, args.output or RESULTS / "throughput_split.jsonl")
+        return 0
+    args.output = args.output or RESULTS / "throughput.jsonl"
     get_task(args.task)  # a clear error for an unknown name, before anything starts
     if any(n < 1 for n in args.envs):
         parser.error(f"--envs must be positive integers, got {args.envs}")
     if args.smoke:
         args.envs, args.seconds = [1, 16], 0.2
-    torch.set_num_threads(args.torch_threads)
     if {"iteration", "iteration_rllib"} & set(args.stages):
         start_ray(None, num_cpus=1)
     records = [record for n in args.envs for record in measure(args.task, n, args.stages, args.seconds, args.core)]

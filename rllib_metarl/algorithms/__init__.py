@@ -11,6 +11,9 @@ if TYPE_CHECKING:
 # asynchronous actor-critic family that replaced A3C, learner in the trial's own process (a remote learner hangs on
 # 2 cores).
 ALGORITHMS = ("ppo", "appo", "impala", "a2c")
+# How the learner builds its train batch from the sampled trials: "trial", array operations over whole trials
+# (rllib_metarl.algorithms.trial_batch); "rllib", RLlib's default learner connector pipeline, for comparison.
+BATCH_PATHS = ("trial", "rllib")
 
 
 def algorithm_class(algo: str) -> type[Algorithm]:

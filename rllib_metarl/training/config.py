@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import TYPE_CHECKING, Any
 
 from rllib_metarl.algorithms import algorithm_class
@@ -49,6 +50,7 @@ def algorithm_config(
     from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
     from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
+    from rllib_metarl.algorithms.trial_batch import TrialBatch
     from rllib_metarl.models.cores import MetaRLCatalog
     from rllib_metarl.models.reward_prediction import (
         COEFF_KEY,
@@ -118,6 +120,10 @@ def algorithm_config(
         config.training(circular_buffer_iterations_per_batch=preset.num_epochs)
     if preset.algo in ("ppo", "a2c"):
         config.training(lambda_=preset.lambda_)
+    if preset.batch_path == "trial":  # the learner's batch from whole trials (PPO and A2C: with GAE)
+        gae = {"gamma": preset.gamma, "lambda_": preset.lambda_} if preset.algo in ("ppo", "a2c") else {}
+        config.learners(add_default_connectors_to_learner_pipeline=False,
+                        learner_connector=functools.partial(TrialBatch, **gae))  # fmt: skip
     if preset.reward_prediction_coeff:
         config.learners(learner_class=RewardPredictionPPOLearner,
                         learner_config_dict={COEFF_KEY: preset.reward_prediction_coeff})  # fmt: skip

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from rllib_metarl.algorithms import ALGORITHMS
+from rllib_metarl.algorithms import ALGORITHMS, BATCH_PATHS
 from rllib_metarl.models import ATTENTION_WINDOWS, CORES
 from rllib_metarl.tasks import get_task
 
@@ -45,6 +45,7 @@ class Preset:
     vf_clip_param: float = 10.0
     num_epochs: int = 6
     algo: str = "ppo"
+    batch_path: str = "trial"  # the learner's train batch: "trial" (array operations) or "rllib" (RLlib's pipeline)
     core: str = "lstm"  # memory core; its width is lstm_cell_size whatever the core
     attention_layers: int = 2
     attention_heads: int = 2
@@ -172,6 +173,8 @@ def get_preset(task_name: str, **overrides: Any) -> Preset:
         raise ValueError(f"unknown algorithm {preset.algo!r}; allowed: {', '.join(ALGORITHMS)}")
     if preset.core not in CORES:
         raise ValueError(f"unknown core {preset.core!r}; allowed: {', '.join(CORES)}")
+    if preset.batch_path not in BATCH_PATHS:
+        raise ValueError(f"unknown batch_path {preset.batch_path!r}; allowed: {', '.join(BATCH_PATHS)}")
     own_settings = {**preset.by_algo.get(preset.algo, {}), **preset.by_core.get(preset.core, {})}
     if overrides.get("reward_prediction_coeff") == 0:  # switched off: so are the preset's uses of the reward head
         own_settings = {k: v for k, v in own_settings.items() if k not in USES_OF_THE_REWARD_HEAD}
