@@ -139,11 +139,56 @@ and MDP n = 50 and 75 (`curriculum25`) start from an n = 25 agent.
 
 # -- Wang et al.'s behavioural analyses -------------------------------------------------------------------------------
 def two_step_table() -> str:
+    """P(stay) per condition: the trained agent's mean over seeds [t-interval across seeds], the references' own."""
     stay = pd.read_csv(ANALYSES / "two_step_stay.csv")
-    stay["entry"] = [interval(r.stay_probability, r.ci95_low, r.ci95_high) for r in stay.itertuples()]
-    matrix = stay.pivot(index="condition", columns="agent", values="entry")
-    matrix = matrix.reindex(index=list(dict.fromkeys(stay["condition"])), columns=list(dict.fromkeys(stay["agent"])))
-    return table(matrix.reset_index().rename(columns={"condition": "previous trial"}))
+    references = stay[stay["agent"] != "trained agent"]
+    columns = {agent: {r.condition: interval(r.stay_probability, r.ci95_low, r.ci95_high) for r in part.itertuples()}
+               for agent, part in references.groupby("agent", sort=False)}  # fmt: skip
+    seeds = pd.read_csv(ANALYSES / "two_step_stay_across_seeds.csv")
+    if len(seeds):
+        trained = f"trained agent, mean of {seeds['seeds'].iloc[0]} seeds"
+        columns = {trained: {r.condition: interval(r.mean, r.ci95_low, r.ci95_high) for r in seeds.itertuples()},
+                   **columns}  # fmt: skip
+    matrix = pd.DataFrame(columns).reindex(list(dict.fromkeys(stay["condition"])))
+    return table(matrix.rename_axis("previous trial").reset_index())
+
+
+def two_step_regression_table() -> str:
+    """The lag-1 contrasts: the trained agent's mean over seeds [t-interval], the references' own [95% interval]."""
+    weights = pd.read_csv(ANALYSES / "two_step_regression.csv")
+    contrasts = ["reward effect", "model-based index"]
+    rows = []
+    seeds = pd.read_csv(ANALYSES / "two_step_regression_across_seeds.csv")
+    if len(seeds):
+        at_lag_1 = seeds[seeds["lag"] == 1].set_index("term")
+        rows.append({"agent": f"trained agent, mean of {seeds['seeds'].iloc[0]} seeds",
+                     **{term: interval(*at_lag_1.loc[term, ["mean", "ci95_low", "ci95_high"]], digits=2)
+                        for term in contrasts}})  # fmt: skip
+    for agent, part in weights[weights["agent"] != "trained agent"].groupby("agent", sort=False):
+        at_lag_1 = part[part["lag"] == 1].set_index("term")
+        rows.append({"agent": agent, **{term: interval(*at_lag_1.loc[term, ["estimate", "ci95_low", "ci95_high"]],
+                                                       digits=2) for term in contrasts}})  # fmt: skip
+    return table(pd.DataFrame(rows))
+
+
+def restless_table(figure: str, csv: str, digits: int) -> str:
+    """``figure`` per regime: the trained agent's mean over seeds [t-interval], the other players' own [95% interval
+    where the file has one]."""
+    players = pd.read_csv(ANALYSES / csv)
+
+    def cell(row: Any) -> str:
+        value = getattr(row, figure)
+        return interval(value, row.ci95_low, row.ci95_high, digits) if "ci95_low" in players else f"{value:.{digits}f}"
+
+    references = players[players["agent"] != "trained agent"]
+    columns = {agent: {r.regime: cell(r) for r in part.itertuples()}
+               for agent, part in references.groupby("agent", sort=False)}  # fmt: skip
+    seeds = pd.read_csv(ANALYSES / "restless_across_seeds.csv")
+    seeds = seeds[seeds["figure"] == figure] if len(seeds) else seeds
+    if len(seeds):
+        trained = {r.regime: interval(r.mean, r.ci95_low, r.ci95_high, digits) for r in seeds.itertuples()}
+        columns = {f"trained agent, mean of {seeds['seeds'].iloc[0]} seeds": trained, **columns}
+    return table(pd.DataFrame(columns).rename_axis("regime").reset_index())
 
 
 def harlow_table() -> str:
@@ -174,13 +219,43 @@ in [analysis](../analysis.md). Data and figures: `analysis/results/`.
 
 ## Two-step task: stay probabilities
 
-P(repeat the first-stage action) after each kind of trial [95% Wilson interval], the trained agent beside a
-model-free and a model-based reference learner playing the same episodes. Data: `two_step_stay.csv`, written by
-`python -m analysis.two_step --experiment EXPERIMENT`.
+P(repeat the first-stage action) after each kind of trial, the trained agent beside a model-free and a model-based
+reference learner playing the same episodes. The agent's figures are the mean over its training seeds with a 95%
+t-interval across them (each seed's point is drawn over the bars); the references' have 95% Wilson intervals. Data:
+`two_step_stay.csv` (per seed) and `two_step_stay_across_seeds.csv`, written by `python -m analysis.two_step
+--experiment EXPERIMENT`.
 
 {two_step_table()}
 
 ![two-step stay probabilities](../../analysis/results/two_step_stay.png)
+
+## Two-step task: choices regressed on past outcomes
+
+Lag 1 of the logistic regression of each first-stage choice on the four kinds of trial one to five trials back: the
+reward effect and the reward x transition interaction (the model-based index). A model-free learner shows the first,
+a model-based one the second. Data: `two_step_regression.csv` (every weight, lag and seed) and
+`two_step_regression_across_seeds.csv`, written by `python -m analysis.two_step_regression --experiment EXPERIMENT`.
+
+{two_step_regression_table()}
+
+![two-step regression](../../analysis/results/two_step_regression.png)
+
+## Restless bandit: the agent beside the Bayes-optimal player
+
+Return per 100-pull trial in stable and volatile trials (the regime drawn per trial, unseen), every player on the same
+held-out trials: the agent (mean of its training seeds [95% t-interval across them]), the exact Bayes-optimal player,
+random play [95% intervals] and the oracle that knows the better arm. Data: `restless.csv` (per seed) and
+`restless_across_seeds.csv`, written by `python -m analysis.restless --experiment EXPERIMENT`.
+
+{restless_table("mean_return", "restless.csv", 2)}
+
+The effective learning rate per regime: a delta rule fitted to each player's choices by maximum likelihood (see
+[analysis](../analysis.md)); a learner that tracks volatility learns faster in volatile trials. Data:
+`restless_learning_rates.csv`.
+
+{restless_table("learning_rate", "restless_learning_rates.csv", 3)}
+
+![restless bandit](../../analysis/results/restless.png)
 
 ## Harlow task: fraction correct per trial on held-out objects
 

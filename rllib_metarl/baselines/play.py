@@ -50,6 +50,21 @@ def baseline_regret(
     return np.concatenate(regrets, axis=0)
 
 
+def baseline_steps(
+    policy: BanditPolicy,
+    task_name: str,
+    env_config: dict[str, Any] | None = None,
+    num_trials: int = 1000,
+    seed: int = 0,
+    stream: int = HELD_OUT_STREAM,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`play_baseline`'s trials, and one row per pull (``trial``, ``step``, ``action``, ``reward``), the columns
+    of :func:`rllib_metarl.evaluation.play_module`'s steps, for behavioural analyses."""
+    steps: list[dict[str, Any]] = []
+    trials = pd.DataFrame(_play(policy, task_name, env_config, num_trials, seed, stream, 1000, steps=steps))
+    return trials, pd.DataFrame(steps)
+
+
 def _play(
     policy: BanditPolicy | MDPPolicy,
     task_name: str,
@@ -59,6 +74,7 @@ def _play(
     stream: int,
     batch_size: int,
     regrets: list[np.ndarray] | None = None,
+    steps: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     task = get_task(task_name)
     seeds = trial_seeds(num_trials, seed, stream)
@@ -71,7 +87,7 @@ def _play(
         for env, trial_seed in zip(envs, seeds[start : start + batch_size], strict=True):
             env.reset(seed=int(trial_seed))
         if isinstance(envs[0], MetaBanditEnv) and isinstance(policy, BanditPolicy):
-            returns, infos = _play_bandit(policy, envs, rng, regrets)
+            returns, infos = _play_bandit(policy, envs, rng, regrets, pulls=steps, first_trial=start)
         elif isinstance(envs[0], TabularMDP) and isinstance(policy, MDPPolicy):
             returns, infos = _play_mdp(policy, envs, rng)
         else:
@@ -86,7 +102,12 @@ def _play(
 
 
 def _play_bandit(
-    policy: BanditPolicy, envs: list[MetaBanditEnv], rng: np.random.Generator, regrets: list[np.ndarray] | None
+    policy: BanditPolicy,
+    envs: list[MetaBanditEnv],
+    rng: np.random.Generator,
+    regrets: list[np.ndarray] | None,
+    pulls: list[dict[str, Any]] | None = None,
+    first_trial: int = 0,
 ):
     policy.reset(len(envs), envs[0].num_arms, envs[0].trial_length, rng)
     returns = np.zeros(len(envs))
@@ -98,6 +119,9 @@ def _play_bandit(
         regret[:, t] = [step[4]["regret"] for step in steps]
         policy.update(arms, rewards)
         returns += rewards
+        if pulls is not None:
+            pulls += [{"trial": first_trial + i, "step": t, "action": int(arm), "reward": float(reward)}
+                      for i, (arm, reward) in enumerate(zip(arms, rewards, strict=True))]  # fmt: skip
     if regrets is not None:
         regrets.append(regret)
     return returns, [step[4] for step in steps]

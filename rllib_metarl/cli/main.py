@@ -56,7 +56,9 @@ def evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
 ANALYSES = {
     "rl2-tables": ("rl2_tables", "RL^2's Tables 1 and 2 beside the classical baselines"),
     "two-step": ("two_step", "two-step task: stay probabilities, agent beside model-free and model-based references"),
+    "two-step-regression": ("two_step_regression", "two-step task: choices regressed on past rewards x transitions"),
     "harlow": ("harlow", "Harlow task: fraction correct per trial on held-out objects"),
+    "restless": ("restless", "restless bandit: the agent beside the Bayes-optimal player, per regime"),
     "generalization": ("generalization", "dependent bandits: train on each difficulty, test on each"),
     "regret": ("regret", "regret within a trial, agent and baselines on the same trials"),
     "eleven-arm": ("eleven_arm", "eleven-arm: the informative-arm strategy over training"),

@@ -1,4 +1,5 @@
-"""The 95% intervals every report uses: of a mean (normal approximation) and of a proportion (Wilson)."""
+"""The 95% intervals every report uses: of a mean (normal approximation), of a mean over a few seeds (Student's t)
+and of a proportion (Wilson)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,19 @@ def mean_interval(values: Sequence[float] | np.ndarray) -> dict[str, float]:
     values = np.asarray(values, dtype=float)
     mean = float(values.mean())
     half_width = Z_95 * float(values.std(ddof=1)) / math.sqrt(len(values)) if len(values) > 1 else float("nan")
+    return {"mean": mean, "ci95_low": mean - half_width, "ci95_high": mean + half_width}
+
+
+def seeds_interval(values: Sequence[float] | np.ndarray) -> dict[str, float]:
+    """``mean``, ``ci95_low``, ``ci95_high`` of per-seed figures: Student's t with n - 1 degrees of freedom, as the
+    normal approximation is too narrow for the handful of seeds a training run has (NaN bounds below two)."""
+    from scipy.stats import t
+
+    values = np.asarray(values, dtype=float)
+    mean = float(values.mean())
+    if len(values) < 2:
+        return {"mean": mean, "ci95_low": float("nan"), "ci95_high": float("nan")}
+    half_width = float(t.ppf(0.975, len(values) - 1)) * float(values.std(ddof=1)) / math.sqrt(len(values))
     return {"mean": mean, "ci95_low": mean - half_width, "ci95_high": mean + half_width}
 
 

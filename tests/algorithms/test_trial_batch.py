@@ -115,3 +115,22 @@ def test_episodes_that_are_not_whole_trials_of_one_length_are_named():
         check_whole_trials([Episode(5, t_started=3)], max_seq_len=6)
     with pytest.raises(ValueError, match=r"max_seq_len = trial length \+ 1 = 6, got 20"):
         check_whole_trials([Episode(5)], max_seq_len=20)
+
+
+@pytest.mark.slow
+def test_training_with_either_batch_path_gives_the_same_weights(local_ray):
+    weights, initial = {}, {}
+    for batch_path in ("trial", "rllib"):
+        preset = get_preset("eleven_arm", batch_path=batch_path, envs_per_worker=8)
+        algorithm = algorithm_config("eleven_arm", preset, {}, seed=3).build_algo()
+        try:
+            module = algorithm.learner_group._learner.module["default_policy"]
+            initial = {name: value.clone() for name, value in module.state_dict().items()}
+            for _ in range(3):
+                algorithm.train()
+            weights[batch_path] = algorithm.learner_group._learner.module["default_policy"].state_dict()
+        finally:
+            algorithm.stop()
+    for name, value in weights["trial"].items():
+        torch.testing.assert_close(value, weights["rllib"][name], atol=TOLERANCE, rtol=0, msg=name)
+    assert any(not torch.equal(value, initial[name]) for name, value in weights["trial"].items())  # it learned

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 from conftest import run_script
 
-from rllib_metarl.analysis import eleven_arm, generalization, harlow, regret, two_step
+from rllib_metarl.analysis import eleven_arm, generalization, harlow, regret, restless, two_step, two_step_regression
 from rllib_metarl.baselines.two_step import ModelBasedAgent, ModelFreeAgent, play_two_step
 from rllib_metarl.utils.stats import wilson_interval
 
@@ -85,22 +85,55 @@ def test_generalization_matrix_layout():
 
 
 # -- the commands, end to end on tiny trained agents ------------------------------------------------------------------
-def train(script: str, storage, *args: str) -> None:
-    result = run_script(
-        script, *args, "--num-samples", "1", "--eval-trials", "20", "--storage-path", str(storage), "--no-dashboard"
-    )
+def train(script: str, storage, *args: str, seeds: int = 1) -> None:
+    result = run_script(script, *args, "--num-samples", str(seeds), "--eval-trials", "20", "--storage-path",
+                        str(storage), "--no-dashboard")  # fmt: skip
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
 
 
 @pytest.mark.slow
-def test_two_step_command(tmp_path):
-    train("two_step.py", tmp_path, "--stop-iters", "2", "--name", "ts")
+def test_two_step_commands_take_every_seed_of_an_experiment(tmp_path):
+    train("two_step.py", tmp_path, "--stop-iters", "2", "--name", "ts", seeds=2)
     frame = two_step.main(["--experiment", str(tmp_path / "ts"), "--episodes", "20"])
     assert list(dict.fromkeys(frame["agent"])) == ["trained agent", "model-free", "model-based"]
     agent = frame[frame["agent"] == "trained agent"]
-    assert agent["count"].sum() == 20 * 99  # every trial but each episode's last
+    assert sorted(agent["seed"].unique()) == [0, 1]
+    assert agent["count"].sum() == 2 * 20 * 99  # every trial but each episode's last, per seed
     assert (tmp_path / "ts" / "two_step_stay.png").stat().st_size > 0
-    assert len(pd.read_csv(tmp_path / "ts" / "two_step_stay.csv")) == 12
+    assert len(pd.read_csv(tmp_path / "ts" / "two_step_stay.csv")) == 16
+    seeds = pd.read_csv(tmp_path / "ts" / "two_step_stay_across_seeds.csv")
+    assert len(seeds) == 4 and (seeds["seeds"] == 2).all()
+    per_seed = agent.pivot(index="condition", columns="seed", values="stay_probability")
+    assert np.allclose(seeds.set_index("condition")["mean"], per_seed.mean(axis=1).loc[seeds["condition"]])
+    assert (seeds["ci95_low"] <= seeds["mean"]).all() and (seeds["mean"] <= seeds["ci95_high"]).all()
+
+    weights = two_step_regression.main(["--experiment", str(tmp_path / "ts"), "--episodes", "20"])
+    assert set(weights.loc[weights["agent"] == "trained agent", "seed"]) == {0, 1}
+    assert set(weights["term"]) >= {"reward effect", "model-based index"} and set(weights["lag"]) == {1, 2, 3, 4, 5}
+    across = pd.read_csv(tmp_path / "ts" / "two_step_regression_across_seeds.csv")
+    assert len(across) == 6 * 5 and (across["seeds"] == 2).all()
+    assert (tmp_path / "ts" / "two_step_regression.png").stat().st_size > 0
+    with pytest.raises(SystemExit) as exit_info:  # one experiment twice: its seeds would count double
+        two_step.main(["--experiment", str(tmp_path / "ts"), str(tmp_path / "ts"), "--episodes", "2"])
+    assert exit_info.value.code == 2
+
+
+@pytest.mark.slow
+def test_restless_command_sets_every_seeds_agent_beside_the_bayes_optimal_player(tmp_path):
+    train("restless.py", tmp_path, "--stop-iters", "2", "--name", "r", seeds=2)
+    frame = restless.main(["--experiment", str(tmp_path / "r"), "--trials", "40"])
+    assert list(dict.fromkeys(frame["agent"])) == ["trained agent", "Bayes-optimal", "Random", "oracle"]
+    assert set(frame["regime"]) == {"stable", "volatile"}
+    agent = frame[frame["agent"] == "trained agent"]
+    assert sorted(agent["seed"].unique()) == [0, 1] and (agent.groupby("seed")["trials"].sum() == 40).all()
+    bayes = frame[frame["agent"] == "Bayes-optimal"].set_index("regime")["mean_return"]
+    oracle = frame[frame["agent"] == "oracle"].set_index("regime")["mean_return"]
+    assert (bayes < oracle).all() and bayes["stable"] > 60  # barely trained agents aside, the reference plays well
+    rates = pd.read_csv(tmp_path / "r" / "restless_learning_rates.csv")
+    assert set(rates["agent"]) == {"trained agent", "Bayes-optimal"} and rates["learning_rate"].between(0, 1).all()
+    across = pd.read_csv(tmp_path / "r" / "restless_across_seeds.csv")
+    assert len(across) == 4 and (across["seeds"] == 2).all()  # return and learning rate, per regime
+    assert (tmp_path / "r" / "restless.png").stat().st_size > 0
 
 
 @pytest.mark.slow
@@ -130,6 +163,13 @@ def test_generalization_and_regret_commands(tmp_path):
     final = curves[curves["pull"] == 100].set_index("method")["mean_regret"]
     assert final["Bayes-optimal"] < final["Random"]  # cumulative expected regret after the whole trial
     assert (curves.groupby("method")["mean_regret"].apply(lambda r: r.is_monotonic_increasing)).all()
+
+
+def test_two_step_commands_name_a_missing_experiment(tmp_path, capsys):
+    for command in (two_step, two_step_regression):
+        with pytest.raises(SystemExit) as exit_info:
+            command.main(["--experiment", str(tmp_path / "nowhere")])
+        assert exit_info.value.code == 2 and "is not an experiment folder" in capsys.readouterr().err
 
 
 def test_generalization_command_names_a_missing_storage(tmp_path, capsys):
