@@ -223,7 +223,8 @@ P(repeat the first-stage action) after each kind of trial, the trained agent bes
 reference learner playing the same episodes. The agent's figures are the mean over its training seeds with a 95%
 t-interval across them (each seed's point is drawn over the bars); the references' have 95% Wilson intervals. Data:
 `two_step_stay.csv` (per seed) and `two_step_stay_across_seeds.csv`, written by `python -m analysis.two_step
---experiment EXPERIMENT`.
+--experiment EXPERIMENT` on the experiment of `python tune_configs/two_step.py --num-samples 8 --scheduler fifo` (8
+seeds, each trained its full budget).
 
 {two_step_table()}
 
@@ -245,7 +246,8 @@ a model-based one the second. Data: `two_step_regression.csv` (every weight, lag
 Return per 100-pull trial in stable and volatile trials (the regime drawn per trial, unseen), every player on the same
 held-out trials: the agent (mean of its training seeds [95% t-interval across them]), the exact Bayes-optimal player,
 random play [95% intervals] and the oracle that knows the better arm. Data: `restless.csv` (per seed) and
-`restless_across_seeds.csv`, written by `python -m analysis.restless --experiment EXPERIMENT`.
+`restless_across_seeds.csv`, written by `python -m analysis.restless --experiment EXPERIMENT` on the experiment of
+`python tune_configs/restless.py --num-samples 4 --scheduler fifo`.
 
 {restless_table("mean_return", "restless.csv", 2)}
 

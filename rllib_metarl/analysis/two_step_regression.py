@@ -121,7 +121,8 @@ def plot(frame: pd.DataFrame, output: Path) -> Path:
         axis.axhline(0.0, color="grey", linewidth=0.8)
         axis.set_xticks(range(1, LAGS + 1))
         axis.set_xlabel("trials back")
-        axis.set_title(agent)
+        count = seeds["seeds"].iloc[0] if agent == TRAINED and len(seeds) else 0
+        axis.set_title(f"{agent} (mean of {count} seeds)" if count > 1 else agent)
     axes[0][0].set_ylabel("weight on repeating the choice")
     axes[0][0].legend(fontsize="x-small")
     return save_figure(figure, output)

@@ -8,8 +8,8 @@ lets the arms swap with each regime's hazard, exactly as the env does after a pu
 Why greedy on that belief is optimal, not an approximation: the arms pay ``p`` and ``1 - p``, so a reward from either
 arm tells as much about which arm is better, and what the player will know next does not depend on which arm it
 pulls. No pull is worth making for its information, and the pull that maximises the expected reward now, the arm
-more likely to be better, also maximises the trial's expected return. ``tests/baselines/test_restless.py`` checks it
-against exhaustive dynamic programming over the beliefs of short trials.
+more likely to be better, also maximises the trial's expected return. ``tests/baselines/test_restless_bayes.py``
+checks it against exhaustive dynamic programming over the beliefs of short trials.
 """
 
 from __future__ import annotations
