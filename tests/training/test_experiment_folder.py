@@ -82,7 +82,10 @@ def test_ctrl_c_interrupts_the_run_exits_130_and_writes_no_result(tmp_path):
     command = [sys.executable, str(ROOT / "tune_configs" / "eleven_arm.py"), "--num-samples", "1", "--stop-time", "120",
                "--no-dashboard", "--storage-path", str(tmp_path), "--name", "cut"]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT)
+    # Ctrl-C's default action, also where this suite runs in the background (a shell starts background jobs with
+    # SIGINT ignored, and Python then never installs its KeyboardInterrupt handler).
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=ROOT,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
     lines = []
     try:
         for line in run.stdout:  # wait until training runs: Tune's table shows the trial RUNNING
