@@ -18,6 +18,16 @@ os.environ[TOKEN_PATH_ENV] = str(Path(TOKEN_DIR.name) / "auth_token")
 prepare_ray_environment(None)
 
 
+# Scripts the suite runs that build an algorithm outside Tune log under RLlib's default, ~/ray_results: they run with
+# a home of their own (script_env), removed with the suite.
+SCRIPT_HOME = tempfile.TemporaryDirectory(prefix="rllib_metarl_tests_home_")
+
+
+def script_env() -> dict[str, str]:
+    """The environment of a script the suite runs: this one, with the suite's temporary home."""
+    return {**os.environ, "HOME": SCRIPT_HOME.name}
+
+
 @pytest.fixture(scope="session", autouse=True)
 def algorithm_logs_in_a_temporary_folder(tmp_path_factory):
     """An algorithm built outside Tune (``config.build_algo()``) logs under RLlib's default, ~/ray_results: the

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ import pytest
 import torch
 
 from rllib_metarl.tasks.registry import make_agent_vector_env
+from tests.conftest import script_env
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # the scripts import their sibling common.py
@@ -23,14 +22,10 @@ import mdp_reward_head  # noqa: E402
 import throughput  # noqa: E402
 import time_to_optimal  # noqa: E402
 
-# The scripts build algorithms outside Tune, which log under RLlib's default, ~/ray_results: here, under a home of
-# their own, removed with the suite.
-BENCHMARK_HOME = tempfile.TemporaryDirectory(prefix="rllib_metarl_benchmarks_home_")
-
 
 def run_benchmark(script: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, env={**os.environ, "HOME": BENCHMARK_HOME.name})  # fmt: skip
+                          timeout=timeout, cwd=ROOT, env=script_env())  # fmt: skip
 
 
 def records(path: Path) -> list[dict]:

@@ -14,7 +14,7 @@ import pytest
 
 from rllib_metarl import TASKS, Preset, algorithm_config, get_preset, make_agent_env, register_task
 from rllib_metarl.tasks.registry import ENTRY_POINT_GROUP
-from tests.conftest import ROOT
+from tests.conftest import ROOT, script_env
 
 TRIAL_LENGTH = 10
 
@@ -132,7 +132,7 @@ def test_an_entry_point_task_trains_on_a_remote_env_runner_and_evaluates_with_fr
 @pytest.mark.slow
 def test_the_rllib_config_script_trains_the_plugins_config_with_rllibs_own_loop():
     result = subprocess.run([sys.executable, str(ROOT / "tune_configs" / "rllib_config.py"), "--iterations", "2"],
-                            capture_output=True, text=True, timeout=300, cwd=ROOT)  # fmt: skip
+                            capture_output=True, text=True, timeout=300, cwd=ROOT, env=script_env())  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert "local Ray on 127.0.0.1" in result.stdout
     returns = [float(line.split()[-1]) for line in result.stdout.splitlines() if line.startswith("iteration")]
