@@ -21,6 +21,7 @@ import pandas as pd
 
 from rllib_metarl.analysis.generalization import as_matrix
 from rllib_metarl.analysis.generalization import markdown as generalization_markdown
+from rllib_metarl.analysis.rl2_tables import agents_markdown as rl2_agents_markdown
 from rllib_metarl.analysis.rl2_tables import markdown as rl2_markdown
 from rllib_metarl.analysis.rl2_tables import measured_by
 from rllib_metarl.tasks import TASKS
@@ -99,24 +100,22 @@ evaluation. Data: `benchmarks/results/default_runs.jsonl`, written by `python be
 
 
 # -- RL^2's tables ----------------------------------------------------------------------------------------------------
-def rl2_agents_table(frame: pd.DataFrame) -> str:
-    """Which agent fills each cell of the column RL^2: its experiment (named for its recipe), budget and choice."""
-    agents = frame[frame["method"] == "RL^2"]
-    rows = [{"table": r.table, "n": int(r.n), "k": "" if pd.isna(r.k) else int(r.k), "experiment": r.experiment,
-             "training wall time": f"{r.train_wall_time_s:.0f} s", "chosen as": r.selection}
-            for r in agents.itertuples()]  # fmt: skip
-    return table(pd.DataFrame(rows))
-
-
 def rl2_tables_page() -> str:
     frame = pd.read_csv(ANALYSES / "rl2_tables.csv")
     return f"""{GENERATED}
 # RL^2's Tables 1 and 2 (Duan et al. 2016), measured here
 
 Mean return over 1000 held-out trials [95% interval] (the paper's figure; `*` = outside our interval). Every method
-plays the same held-out trials; the baselines' parameters were tuned on trials of their own. The column `RL^2` is
-this project's agent as named in `analysis/results/rl2_tables.csv` (its recipe, checkpoint and training time are in
-the same row). Data: `analysis/results/rl2_tables.csv`, written by {measured_by(frame)}.
+plays the same held-out trials; the baselines' parameters were tuned on trials of their own. Two columns hold this
+project's agents, each with its training wall time:
+
+- `RL^2`: a memory core trained by RL alone on the action-reward-timestep inputs, from random weights, as the paper
+  trained it. Empty where no such agent was measured.
+- `Best agent`: the best agent of any recipe the plugin offers (trial-statistics inputs, the reward-prediction loss,
+  supervised pretraining, a start from another agent's weights), chosen on the tuning trials; its recipe is named
+  below. Both columns compare with the paper's RL^2 figure.
+
+Data: `analysis/results/rl2_tables.csv`, written by {measured_by(frame)}.
 
 ## Table 1: bandits, total reward of a trial of n pulls
 
@@ -126,14 +125,13 @@ the same row). Data: `analysis/results/rl2_tables.csv`, written by {measured_by(
 
 {rl2_markdown(frame, "mdps")}
 
-## The agents of the column RL^2
+## The agents
 
-Each cell's agent is the experiment below, named for its recipe. Not every one is RL^2 as the paper trained it: the
-bandit n = 100, k = 5 agent (`rp1`) adds a reward-prediction loss; the MDP n = 10 and 25 agents (`pre300`,
-`pretrain`) add 300 s of supervised memory pretraining, the reward-prediction loss and a policy that reads its head;
-and MDP n = 50 and 75 (`curriculum25`) start from an n = 25 agent.
+Each agent entry's recipe (read from its experiment's settings), its experiment, training wall time and command, and
+by how much the top of its interval falls short of the paper's RL^2 figure. Commands are recorded for agents trained
+since the runner records them.
 
-{rl2_agents_table(frame)}
+{rl2_agents_markdown(frame)}
 """
 
 

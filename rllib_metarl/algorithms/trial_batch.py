@@ -124,7 +124,7 @@ def trial_columns(episodes: list[Any], trial_length: int) -> dict[str, Any]:
         Columns.REWARDS: with_bootstrap_step(rewards, last=0.0),
     }
     for column in episodes[0].extra_model_outputs:
-        if column != Columns.STATE_OUT:
+        if column != Columns.STATE_OUT:  # sequences start from the initial state (above); RLlib's runner keeps these
             stacked = np.stack([episode.get_extra_model_outputs(column) for episode in episodes])
             columns[column] = with_bootstrap_step(stacked)
     columns = {key: torch.from_numpy(to_torch_dtype(value)) for key, value in columns.items()}

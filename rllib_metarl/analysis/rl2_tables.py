@@ -17,6 +17,7 @@ others as they were measured: after training one new agent, its cell is redone w
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from dataclasses import dataclass
@@ -25,18 +26,20 @@ from typing import Any
 
 import pandas as pd
 
+from rllib_metarl.analysis.recipe import BEST, RL2, Recipe, recipe_of
 from rllib_metarl.baselines.play import play_baseline
 from rllib_metarl.baselines.tuning import BANDIT_BASELINES, MDP_BASELINES, Baseline, tune
 from rllib_metarl.cli.arguments import positive_int
+from rllib_metarl.tasks.task import WRAPPER_KEYS
+from rllib_metarl.training.experiment_folder import SETTINGS_FILE
 from rllib_metarl.utils.atomic_io import write_csv, write_text
 from rllib_metarl.utils.progress import progress
 from rllib_metarl.utils.seeding import TUNING_STREAM
 from rllib_metarl.utils.stats import mean_interval
 
-AGENT = "RL^2"
 # Table 1: bandits, (n, k) -> method -> total reward per trial.
 PAPER_BANDITS: dict[tuple[int, int], dict[str, float]] = {
-    cell: dict(zip(["Random", "Gittins", "TS", "OTS", "UCB1", "eps-Greedy", "Greedy", AGENT], row, strict=True))
+    cell: dict(zip(["Random", "Gittins", "TS", "OTS", "UCB1", "eps-Greedy", "Greedy", RL2], row, strict=True))
     for cell, row in {
         (10, 5): (5.0, 6.6, 5.7, 6.5, 6.7, 6.6, 6.6, 6.7),
         (10, 10): (5.0, 6.6, 5.5, 6.2, 6.7, 6.6, 6.6, 6.7),
@@ -51,7 +54,7 @@ PAPER_BANDITS: dict[tuple[int, int], dict[str, float]] = {
 }
 # Table 2: tabular MDPs, n -> method -> total reward of a trial of n episodes.
 PAPER_MDPS: dict[int, dict[str, float]] = {
-    n: dict(zip(["Random", "PSRL", "OPSRL", "UCRL2", "BEB", "eps-Greedy", "Greedy", AGENT], row, strict=True))
+    n: dict(zip(["Random", "PSRL", "OPSRL", "UCRL2", "BEB", "eps-Greedy", "Greedy", RL2], row, strict=True))
     for n, row in {
         10: (100.1, 138.1, 144.1, 146.6, 150.2, 132.8, 134.8, 156.2),
         25: (250.2, 408.8, 425.2, 424.1, 427.8, 377.3, 368.8, 445.7),
@@ -124,24 +127,42 @@ def measure_cell(
         started = time.time()
         parameters, _ = tune(baseline, cell.task, cell.env_config, tuning_trials, seed)
         results = play_baseline(baseline.make(**parameters), cell.task, cell.env_config, trials, seed)
-        rows.append(_row(cell, baseline.name, results, trials, parameters=parameters))
+        rows.append(_row(cell, baseline.name, results, trials, seed, parameters=parameters))
         print(
             f"  {cell.label:>14}  {baseline.name:<14} {_shown(rows[-1])}   ({time.time() - started:.0f} s)", flush=True
         )
     if cell in agents:
-        from rllib_metarl.evaluation import evaluate_checkpoint
-
-        agent = choose_agent(cell, agents[cell], tuning_trials, seed)
-        results = evaluate_checkpoint(agent["checkpoint"], cell.task, cell.env_config, trials, seed, agent["explore"])
-        rows.append(_row(cell, AGENT, results, trials, **agent))
-        print(f"  {cell.label:>14}  {AGENT:<14} {_shown(rows[-1])}   (checkpoint {agent['checkpoint']})", flush=True)
+        rows += agent_rows(cell, agents[cell], trials, tuning_trials, seed)
     return pd.DataFrame(rows)
 
 
-def _row(cell: Cell, method: str, results: pd.DataFrame, trials: int, **extra: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {"table": cell.table, "n": cell.n, "k": cell.k, "method": method, "trials": trials}
+def agent_rows(cell: Cell, candidates: list[dict[str, Any]], trials: int, tuning_trials: int,
+               seed: int) -> list[dict[str, Any]]:  # fmt: skip
+    """The cell's ``RL^2`` row (the best pure RL^2 agent, if any) and its ``Best agent`` row (the best of all), each
+    chosen on the tuning trials (:func:`choose_agent`) and played on the held-out trials."""
+    from rllib_metarl.evaluation import evaluate_checkpoint
+
+    scored = score_agents(cell, candidates, tuning_trials, seed)
+    rows, measured = [], {}
+    for method, entries in ((RL2, [entry for entry in scored if entry[2]["rl2"]]), (BEST, scored)):
+        if not entries:
+            continue
+        agent = choose_agent(entries, len({id(entry[2]) for entry in entries}), tuning_trials)
+        key, wrapper_config = (agent["checkpoint"], agent["explore"]), agent.pop("wrapper_config")
+        if key not in measured:  # the same agent in both columns is played once
+            env_config = {**cell.env_config, **wrapper_config}
+            measured[key] = evaluate_checkpoint(agent["checkpoint"], cell.task, env_config, trials, seed,
+                                                agent["explore"])  # fmt: skip
+        rows.append(_row(cell, method, measured[key], trials, seed, **agent))
+        print(f"  {cell.label:>14}  {method:<14} {_shown(rows[-1])}   ({agent['recipe']})", flush=True)
+    return rows
+
+
+def _row(cell: Cell, method: str, results: pd.DataFrame, trials: int, seed: int, **extra: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {"table": cell.table, "n": cell.n, "k": cell.k, "method": method, "trials": trials,
+                           "seed": seed}  # fmt: skip
     row.update(mean_interval(results["return"]))
-    row["paper"] = cell.paper.get(method, float("nan"))
+    row["paper"] = cell.paper.get(RL2 if method == BEST else method, float("nan"))  # agents: the paper's RL^2
     row["paper_in_ci"] = (
         bool(row["ci95_low"] <= row["paper"] <= row["ci95_high"]) if row["paper"] == row["paper"] else None
     )
@@ -161,7 +182,8 @@ def _shown(row: dict[str, Any]) -> str:
 
 # -- trained agents -----------------------------------------------------------------------------------------------
 def find_agents(storage_path: Path) -> dict[Cell, list[dict[str, Any]]]:
-    """Every trained agent under ``storage_path``, by cell: each experiment's best checkpoint (by training return)."""
+    """Every trained agent under ``storage_path``, by cell: each experiment's best checkpoint (by training return),
+    with its recipe (:mod:`rllib_metarl.analysis.recipe`) and the wrapper settings it was trained with."""
     from rllib_metarl.evaluation import training_env_of
 
     agents: dict[Cell, list[dict[str, Any]]] = {}
@@ -174,39 +196,52 @@ def find_agents(storage_path: Path) -> dict[Cell, list[dict[str, Any]]]:
         cell = _cell_of(*trained_on)
         if cell is None:
             continue
+        settings_file = summary_file.parent / SETTINGS_FILE
+        recipe = (recipe_of(json.loads(settings_file.read_text())) if settings_file.exists()
+                  else Recipe(f"unknown (no {SETTINGS_FILE})", rl2=False))  # fmt: skip
         agents.setdefault(cell, []).append(
             {
                 "checkpoint": str(checkpoint),
                 "experiment": summary_file.parent.name,
+                "recipe": recipe.text,
+                "rl2": recipe.rl2,
+                "training_command": summary.get("command", ""),
                 "train_wall_time_s": summary.get("train_wall_time_s"),
                 "checkpoint_iteration": summary.get("checkpoint_iteration"),
                 "selection": "best checkpoint by training return",
+                "wrapper_config": {key: trained_on[1][key] for key in WRAPPER_KEYS if key in trained_on[1]},
             }
         )
     return agents
 
 
-def choose_agent(cell: Cell, candidates: list[dict[str, Any]], tuning_trials: int, seed: int) -> dict[str, Any]:
-    """The cell's agent and how it acts: every run's best checkpoint, greedy and sampling its actions, each scored on
-    the tuning trials (as the baselines' parameters are chosen, never on the held-out trials, which would favour a
-    choice by their luck); the best pair wins. ``explore`` in the result says whether it samples."""
+def score_agents(cell: Cell, candidates: list[dict[str, Any]], tuning_trials: int,
+                 seed: int) -> list[tuple[float, bool, dict[str, Any]]]:  # fmt: skip
+    """Every run's best checkpoint, greedy and sampling its actions, scored on the tuning trials (as the baselines'
+    parameters are chosen, never on the held-out trials, which would favour a choice by their luck):
+    ``(mean return, explore, agent)`` for each."""
     from rllib_metarl.evaluation import evaluate_module, load_module
 
     scored = []
     for agent in candidates:
         module = load_module(agent["checkpoint"])  # once for both ways of acting
+        env_config = {**cell.env_config, **agent["wrapper_config"]}
         for explore in (False, True):
-            results = evaluate_module(
-                module, cell.task, cell.env_config, tuning_trials, seed, explore, stream=TUNING_STREAM
-            )
+            results = evaluate_module(module, cell.task, env_config, tuning_trials, seed, explore,
+                                      stream=TUNING_STREAM)  # fmt: skip
             scored.append((float(results["return"].mean()), explore, agent))
             mode = "sampled" if explore else "greedy"
-            print(f"  {cell.label:>14}  {AGENT} {agent['experiment']}, {mode}: {scored[-1][0]:.3f} (tuning trials)")
+            print(f"  {cell.label:>14}  {agent['experiment']}, {mode}: {scored[-1][0]:.3f} (tuning trials)")
+    return scored
+
+
+def choose_agent(scored: list[tuple[float, bool, dict[str, Any]]], runs: int, tuning_trials: int) -> dict[str, Any]:
+    """The best-scored agent and how it acts (``explore``: whether it samples), with how it was chosen."""
     _, explore, best = max(scored, key=lambda entry: entry[0])
-    runs = f"best of {len(candidates)} runs" if len(candidates) > 1 else "one run"
+    among = f"best of {runs} runs" if runs > 1 else "one run"
     mode = "sampled" if explore else "greedy"
-    selection = f"{best['selection']}; {runs}, {mode} actions, chosen on {tuning_trials} tuning trials"
-    return {**best, "explore": explore, "selection": selection}
+    selection = f"{best['selection']}; {among}, {mode} actions, chosen on {tuning_trials} tuning trials"
+    return {**best, "wrapper_config": dict(best["wrapper_config"]), "explore": explore, "selection": selection}
 
 
 def _cell_of(task: str, env_config: dict[str, Any]) -> Cell | None:
@@ -224,11 +259,13 @@ def _cell_of(task: str, env_config: dict[str, Any]) -> Cell | None:
 
 # -- the tables ---------------------------------------------------------------------------------------------------
 def markdown(frame: pd.DataFrame, table: str) -> str:
-    """One table: rows are cells, columns are methods; each entry 'ours [95% CI] (paper)'."""
+    """One table: rows are cells, columns are methods (the agents' two last); each entry 'ours [95% CI] (paper)',
+    the agents' with their training wall time."""
     part = frame[frame["table"] == table]
     if part.empty:
         return ""
-    methods = list(dict.fromkeys(part["method"]))
+    methods = [m for m in dict.fromkeys(part["method"]) if m not in (RL2, BEST)]
+    methods += [m for m in (RL2, BEST) if m in set(part["method"])]
     keys = ["n", "k"] if table == "bandits" else ["n"]
     header = "| " + " | ".join([*keys, *methods]) + " |"
     lines = [header, "|" + "---|" * (len(keys) + len(methods))]
@@ -248,19 +285,49 @@ def _markdown_entry(row: dict[str, Any]) -> str:
     entry = f"{row['mean']:.{digits}f} [{row['ci95_low']:.{digits}f}, {row['ci95_high']:.{digits}f}]"
     if row["paper"] == row["paper"]:
         entry += f" ({row['paper']:g}{'' if row['paper_in_ci'] else '*'})"
+    if row["method"] in (RL2, BEST):
+        entry += f" · {row['train_wall_time_s'] / 60:.0f} min"
     return entry
 
 
+def agents_markdown(frame: pd.DataFrame) -> str:
+    """Every agent entry of the tables: its recipe, experiment, training budget and command, how it was chosen, and
+    by how much its interval falls short of the paper's RL^2 figure (where it does)."""
+    lines = ["| cell | column | recipe | experiment | training wall time | short of the paper by | training command |"
+             " chosen as |", "|" + "---|" * 8]  # fmt: skip
+    for row in frame[frame["method"].isin((RL2, BEST))].to_dict("records"):
+        cell = Cell(row["table"], int(row["n"]), None if pd.isna(row["k"]) else int(row["k"]))
+        paper = cell.paper.get(RL2, float("nan"))
+        short = f"{paper - row['ci95_high']:.2f}" if row["ci95_high"] < paper else "-"
+        command = row.get("training_command")
+        command = f"`{command}`" if isinstance(command, str) and command else "not recorded"
+        lines.append(f"| {cell.table} {cell.label} | {row['method']} | {row['recipe']} | {row['experiment']} | "
+                     f"{row['train_wall_time_s']:.0f} s | {short} | {command} | {row['selection']} |")  # fmt: skip
+    return "\n".join(lines)
+
+
 def merge_into_saved(frame: pd.DataFrame, output_dir: Path) -> pd.DataFrame:
-    """The saved tables with the rows of ``frame``'s cells replaced by ``frame``'s, in table and cell order. Rows
+    """The saved tables with ``frame``'s cells measured again, in table and cell order: the baselines' rows replaced
+    by ``frame``'s. An agent column keeps the saved agent where ``frame`` has none, or one with a lower held-out mean
+    on the same held-out trials (a saved agent whose run is gone cannot be scored on the tuning trials again). Rows
     saved before the ``command`` column existed take the command named in the saved ``rl2_tables.md``."""
     saved = pd.read_csv(output_dir / "rl2_tables.csv")
     if "command" not in saved:
         markdown_file = output_dir / "rl2_tables.md"
         header = markdown_file.read_text().split("`") if markdown_file.exists() else []
         saved["command"] = header[1] if len(header) > 2 else "unknown"
-    kept = saved[~_cells(saved).isin(set(_cells(frame)))]
-    merged = pd.concat([kept, frame], ignore_index=True)
+    redone = _cells(saved).isin(set(_cells(frame)))
+    kept = [saved[~redone]]
+    for (cell, method), rows in saved[redone].groupby([_cells(saved[redone]), "method"], sort=False):
+        new = frame[(_cells(frame) == cell) & (frame["method"] == method)]
+        same_trials = not new.empty and (new["trials"].iloc[0], new["seed"].iloc[0]) == (
+            rows["trials"].iloc[0],
+            rows["seed"].iloc[0],
+        )
+        if method in (RL2, BEST) and (new.empty or (same_trials and rows["mean"].iloc[0] > new["mean"].iloc[0])):
+            kept.append(rows)
+            frame = frame.drop(new.index)
+    merged = pd.concat([*kept, frame], ignore_index=True)
     merged["k"] = merged["k"].astype("Int64")  # whole arms, empty for MDPs (a float column would write 5.0)
     order = _cells(merged).sort_values(kind="stable").index
     return merged.loc[order].reset_index(drop=True)
@@ -338,6 +405,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     for table, title in (("bandits", "Table 1: bandits"), ("mdps", "Table 2: tabular MDPs")):
         if body := markdown(frame, table):
             text += [f"\n### {title}\n", body]
+    if frame["method"].isin((RL2, BEST)).any():
+        text += ["\n### The agents\n", agents_markdown(frame)]
     write_text("\n".join(text) + "\n", output_dir / "rl2_tables.md")
     print("\n".join(text))
     print(f"\nWritten: {output_dir / 'rl2_tables.md'}, {output_dir / 'rl2_tables.csv'}")

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from rllib_metarl.baselines.choice import epsilon_mix, random_argmax
-from rllib_metarl.tasks.tabular_mdp import optimal_q_values
 from rllib_metarl.utils.validation import validate_fraction, validate_integer
+from rllib_metarl.utils.value_iteration import optimal_q_values
 
 
 class MDPPolicy:

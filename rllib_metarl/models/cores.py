@@ -4,19 +4,13 @@ Every algorithm here (PPO, A2C, IMPALA, APPO) builds RLlib's default actor-criti
 encoder between the observation and the policy and value heads. :class:`MetaRLCatalog` picks it from the model
 config's ``"core"`` key, so one catalog serves every algorithm and checkpoints reload with their core.
 
-The attention core is a causal transformer over the trial. Its recurrent state is the trial so far: the raw
-observations of the last ``memory_length`` steps and how many of them are filled. At every step it re-encodes that
-memory plus the new input with the current weights, so stepping one observation at a time gives exactly what a
-whole-sequence pass gives (tested), and a state stored during sampling never goes stale after a weight update.
-``memory_length`` is set to the trial length + 1, so a trial never overflows it; order comes from the wrapper's
-``t / T`` input.
-
-Re-encoding the memory at every step costs O(T) per step, far slower than the LSTM on long trials. So, when sampling
-(one step, no gradient), the encoder keeps each block's keys and values of the memory from its previous call and
-encodes only the new step. The cache is a pure speed-up: it is used only when the state passed in is exactly the one
-that call returned and no weight has changed since (torch's in-place version counters); otherwise, and always in
-training, the whole memory is re-encoded as above. Only the filled part of the memory enters that pass: a training
-sequence starts with its trial, so training attends over the sequence alone.
+The attention core is a causal transformer over the trial, and the SNAIL core (``models.snail``) interleaves
+dilated causal convolutions with causal attention. Both keep the trial's raw inputs as their recurrent state and
+re-read them at every step (``models.trial_memory``), so stepping one input at a time gives exactly what a
+whole-sequence pass gives (tested); order comes from the wrapper's ``t / T`` input (attention) or the convolutions.
+When sampling, the attention core keeps each block's keys and values of the memory from its previous call and
+encodes only the new step. Only the filled part of the memory enters a pass: a training sequence starts with its
+trial, so training attends over the sequence alone.
 """
 
 from __future__ import annotations
@@ -29,13 +23,14 @@ import numpy as np
 import torch
 from ray.rllib.algorithms.ppo.ppo_catalog import PPOCatalog
 from ray.rllib.core.columns import Columns
-from ray.rllib.core.models.base import ENCODER_OUT, Encoder, Model
+from ray.rllib.core.models.base import ENCODER_OUT, Model
 from ray.rllib.core.models.configs import RecurrentEncoderConfig
-from ray.rllib.core.models.torch.base import TorchModel
 from torch import nn
 from torch.nn import functional
 
 from rllib_metarl.models import ATTENTION_WINDOWS, CORES
+from rllib_metarl.models.snail import SnailEncoderConfig
+from rllib_metarl.models.trial_memory import TrialMemoryEncoder
 
 
 @dataclasses.dataclass
@@ -98,12 +93,11 @@ class CausalSelfAttentionBlock(nn.Module):
         return tokens + self.mlp(self.norm_mlp(tokens)), (k, v)
 
 
-class TorchAttentionEncoder(TorchModel, Encoder):
+class TorchAttentionEncoder(TrialMemoryEncoder):
     """The attention core as an RLlib encoder: ``STATE_IN`` is ``{"memory": (B, M, obs), "length": (B, 1)}``."""
 
     def __init__(self, config: AttentionEncoderConfig) -> None:
-        TorchModel.__init__(self, config)
-        self.input_size = int(config.input_dims[0])
+        super().__init__(config)
         if config.tokenizer_config is not None:
             self.tokenizer = config.tokenizer_config.build(framework="torch")
             token_size = config.tokenizer_config.output_dims[0]
@@ -114,10 +108,6 @@ class TorchAttentionEncoder(TorchModel, Encoder):
             CausalSelfAttentionBlock(config.hidden_dim, config.num_heads) for _ in range(config.num_layers)
         )
         self.norm_out = nn.LayerNorm(config.hidden_dim)
-        self._cache: dict[str, Any] | None = None  # sampling's keys and values (module docstring)
-
-    def get_initial_state(self) -> dict[str, torch.Tensor]:
-        return {"memory": torch.zeros(self.config.memory_length, self.input_size), "length": torch.zeros(1)}
 
     def _forward(self, inputs: dict, **kwargs: Any) -> dict:
         observations = inputs[Columns.OBS].float()  # (B, T, obs)
@@ -153,28 +143,9 @@ class TorchAttentionEncoder(TorchModel, Encoder):
             "length": (filled + steps).clamp(max=slots)[:, None].to(sequence.dtype),
         }
         if sampling and bool((filled + steps <= slots).all()):  # the cache holds no memory that overflowed
-            self._cache = {
-                "versions": self._weight_versions(),
-                "state": {key: value.clone() for key, value in state.items()},  # safe from changes by the caller
-                "keys_values": [tuple(self._move(x, where, slots, dim=2) for x in kv) for kv in keys_values],
-            }
+            self._remember(state, keys_values=[tuple(self._move(x, where, slots, dim=2) for x in kv)
+                                               for kv in keys_values])  # fmt: skip
         return {ENCODER_OUT: outputs, Columns.STATE_OUT: state}
-
-    def _weight_versions(self) -> list[tuple[int, int]]:
-        """Where each weight lives and its in-place version: any update or reload changes one (a copy: the first)."""
-        return [(parameter.data_ptr(), parameter._version) for parameter in self.parameters()]
-
-    def _cache_holds(self, memory: torch.Tensor, filled: torch.Tensor) -> bool:
-        """Whether the cache was built from exactly this state with the current weights, and has room for a step."""
-        cache = self._cache
-        if cache is None or cache["state"]["memory"].shape != memory.shape:
-            return False
-        return (
-            cache["versions"] == self._weight_versions()
-            and torch.equal(cache["state"]["length"].reshape(-1).long(), filled)
-            and torch.equal(cache["state"]["memory"], memory)
-            and bool((filled < memory.shape[1]).all())
-        )
 
     def _step_from_cache(self, observations: torch.Tensor, memory: torch.Tensor, filled: torch.Tensor) -> dict:
         """One new step, attending to the cached keys and values of the memory: what the whole pass computes."""
@@ -235,8 +206,9 @@ class MetaRLCatalog(PPOCatalog):
 
     ``"lstm"`` is RLlib's own LSTM encoder; ``"gru"`` RLlib's GRU encoder with the same width (``lstm_cell_size``);
     ``"attention"`` the causal transformer above, ``attention_layers`` blocks of ``lstm_cell_size`` width and
-    ``attention_heads`` heads, over ``max_seq_len`` steps, ``attention_window`` steps per token, and no tokenizer
-    MLP when ``fcnet_hiddens`` is empty.
+    ``attention_heads`` heads, over ``max_seq_len`` steps, ``attention_window`` steps per token; ``"snail"`` SNAIL
+    (``models.snail``) over ``max_seq_len`` steps, ``snail_filters`` filters per dense block, keys and values of
+    ``snail_key_size``, outputs ``lstm_cell_size`` wide. Neither has a tokenizer MLP when ``fcnet_hiddens`` is empty.
     """
 
     @classmethod
@@ -256,12 +228,21 @@ class MetaRLCatalog(PPOCatalog):
         if core == "gru":
             common["tokenizer_config"] = cls.get_tokenizer_config(observation_space, model_config_dict)
             return RecurrentEncoderConfig(recurrent_layer_type="gru", num_layers=1, **common)
-        window = model_config_dict.get("attention_window", 1)
-        tokenizer = None  # no MLP before the core: its first layer embeds the (windowed) input
+        window = model_config_dict.get("attention_window", 1) if core == "attention" else 1
+        tokenizer = None  # no MLP before the core: its first layer reads the (windowed) input
         if model_config_dict["fcnet_hiddens"]:
             size = int(np.prod(observation_space.shape)) * window
             windowed_space = gym.spaces.Box(-np.inf, np.inf, shape=(size,), dtype=np.float32)
             tokenizer = cls.get_tokenizer_config(windowed_space, model_config_dict)
+        if core == "snail":
+            return SnailEncoderConfig(
+                memory_length=model_config_dict["max_seq_len"],
+                filters=model_config_dict.get("snail_filters", 32),
+                key_size=model_config_dict.get("snail_key_size", 32),
+                value_size=model_config_dict.get("snail_key_size", 32),
+                tokenizer_config=tokenizer,
+                **common,
+            )
         return AttentionEncoderConfig(
             num_layers=model_config_dict.get("attention_layers", 2),
             num_heads=model_config_dict.get("attention_heads", 2),

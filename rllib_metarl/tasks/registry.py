@@ -18,8 +18,13 @@ import gymnasium as gym
 from rllib_metarl.tasks import bandits, harlow, tabular_mdp, two_step
 from rllib_metarl.tasks.task import Task
 from rllib_metarl.tasks.vector import salted_seed
-from rllib_metarl.utils.validation import validate_integer
-from rllib_metarl.wrappers import ActionRewardTimestepWrapper, VectorActionRewardTimestepWrapper
+from rllib_metarl.utils.validation import validate_flag, validate_integer
+from rllib_metarl.wrappers import (
+    ActionRewardTimestepWrapper,
+    TrialStatisticsWrapper,
+    VectorActionRewardTimestepWrapper,
+    VectorTrialStatisticsWrapper,
+)
 
 TASKS: dict[str, Task] = {
     task.name: task for family in (bandits, tabular_mdp, two_step, harlow) for task in family.TASKS
@@ -113,20 +118,29 @@ def get_task(name: str | Task) -> Task:
 def make_agent_env(task_name: str | Task, env_config: dict[str, Any] | None = None, seed_salt: int = 0) -> gym.Env:
     """The env the agent trains on: the task wrapped with the action-reward-timestep wrapper.
 
-    ``env_config`` holds env constructor overrides plus ``reward_encoding`` for the wrapper. ``seed_salt``
-    (the RLlib env runner's index) is hashed into every reset seed: RLlib seeds runner w with ``seed + w`` and a
-    vector env seeds its copy i with ``seed + i``, so without it copies on different runners draw the same tasks.
+    ``env_config`` holds env constructor overrides plus the wrapper keys: ``reward_encoding``, and
+    ``trial_statistics`` (True adds the trial's running statistics under that wrapper: inputs that make the agent
+    more than RL^2, :mod:`rllib_metarl.wrappers.trial_statistics`). ``seed_salt`` (the RLlib env runner's index) is
+    hashed into every reset seed: RLlib seeds runner w with ``seed + w`` and a vector env seeds its copy i with
+    ``seed + i``, so without it copies on different runners draw the same tasks.
     """
     task = get_task(task_name)
     config = dict(env_config or {})
-    reward_encoding = config.pop("reward_encoding", task.reward_encoding)
+    reward_encoding, trial_statistics = wrapper_options(task, config)
+    env = task.make(**config)
+    if trial_statistics:
+        env = TrialStatisticsWrapper(env, trial_length=task.trial_length)
     env = ActionRewardTimestepWrapper(
-        task.make(**config),
-        trial_length=task.trial_length,
-        reward_encoding=reward_encoding,
-        include_done=task.include_done,
+        env, trial_length=task.trial_length, reward_encoding=reward_encoding, include_done=task.include_done
     )
     return SaltedSeed(env, seed_salt) if seed_salt else env
+
+
+def wrapper_options(task: Task, config: dict[str, Any]) -> tuple[str, bool]:
+    """Take the wrapper keys out of ``config``: the reward encoding (default: the task's) and whether to add the
+    trial's statistics (default: no)."""
+    reward_encoding = config.pop("reward_encoding", task.reward_encoding)
+    return reward_encoding, validate_flag("trial_statistics", config.pop("trial_statistics", False))
 
 
 def make_sync_vector_env(
@@ -154,12 +168,11 @@ def make_agent_vector_env(
     if task.vector_class is None:
         return make_sync_vector_env(task_name, num_envs, env_config, seed_salt)
     config = dict(env_config or {})  # num_envs: MetaVectorEnv checks it
-    reward_encoding = config.pop("reward_encoding", task.reward_encoding)
-    return VectorActionRewardTimestepWrapper(
-        task.vector_class(task.make(**config), num_envs, seed_salt=seed_salt),
-        reward_encoding=reward_encoding,
-        include_done=task.include_done,
-    )
+    reward_encoding, trial_statistics = wrapper_options(task, config)
+    env = task.vector_class(task.make(**config), num_envs, seed_salt=seed_salt)
+    if trial_statistics:
+        env = VectorTrialStatisticsWrapper(env)
+    return VectorActionRewardTimestepWrapper(env, reward_encoding=reward_encoding, include_done=task.include_done)
 
 
 class SaltedSeed(gym.Wrapper):

@@ -17,21 +17,7 @@ import numpy as np
 from rllib_metarl.tasks.task import Task, TrialSizes
 from rllib_metarl.tasks.vector import MetaVectorEnv, vector_info
 from rllib_metarl.utils.validation import validate_action, validate_integer, validate_task_mode
-
-
-def optimal_q_values(transitions: np.ndarray, mean_rewards: np.ndarray, horizon: int) -> np.ndarray:
-    """Finite-horizon value iteration: ``Q[h, s, a]``, the best expected return of the remaining ``horizon - h`` steps.
-
-    ``transitions[..., s, a, s']`` and ``mean_rewards[..., s, a]`` may carry leading batch axes (many MDPs at once);
-    the result then has shape ``(*batch, horizon, S, A)``.
-    """
-    batch_shape = mean_rewards.shape[:-2]
-    q_values = np.zeros((*batch_shape, horizon, *mean_rewards.shape[-2:]))
-    values_next = np.zeros((*batch_shape, mean_rewards.shape[-2]))
-    for h in range(horizon - 1, -1, -1):
-        q_values[..., h, :, :] = mean_rewards + np.einsum("...sat,...t->...sa", transitions, values_next)
-        values_next = q_values[..., h, :, :].max(axis=-1)
-    return q_values
+from rllib_metarl.utils.value_iteration import optimal_q_values
 
 
 class TabularMDP(gym.Env):

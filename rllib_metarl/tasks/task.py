@@ -23,7 +23,7 @@ class TrialSizes:
 
 
 # Keys of an RLlib env_config that configure the wrapper rather than the env.
-WRAPPER_KEYS = ("reward_encoding",)
+WRAPPER_KEYS = ("reward_encoding", "trial_statistics")
 
 
 @dataclass(frozen=True)

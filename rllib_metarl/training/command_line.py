@@ -8,11 +8,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import shlex
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+import gymnasium as gym
 
 from rllib_metarl.algorithms import ALGORITHMS
 from rllib_metarl.cli.arguments import (
@@ -28,11 +32,14 @@ from rllib_metarl.cli.arguments import (
 from rllib_metarl.evaluation import module_path
 from rllib_metarl.models import ATTENTION_WINDOWS, CORES
 from rllib_metarl.tasks import TASKS, Task, get_task
+from rllib_metarl.tasks.registry import make_agent_env, wrapper_options
 from rllib_metarl.tasks.task import TrialSizes
+from rllib_metarl.training.curriculum import check_same_network, curriculum_stages, stage_settings
 from rllib_metarl.training.memory import machine_bytes, run_bytes
 from rllib_metarl.training.presets import Preset, get_preset, parse_field
 from rllib_metarl.training.ray_session import check_reachable, local_cpus
 from rllib_metarl.training.storage import check_free_space
+from rllib_metarl.wrappers import TrialStatisticsWrapper
 
 SCHEDULERS = ("asha", "pbt", "fifo")
 DEFAULT_STORAGE = "~/ray_results"
@@ -69,6 +76,7 @@ class Experiment:
     eval_trials: int
     dashboard: bool
     init_from: Path | None = None  # the RLModule folder of a checkpoint whose weights the run starts from
+    command: str = ""  # the command line that ran it, recorded in its summary
 
     @property
     def path(self) -> Path:
@@ -164,13 +172,14 @@ def build_parser(
         help="meta mode: new task every trial; --no-meta keeps one task (the original scripts' -m flag)",
     )  # fmt: skip
     parser.add_argument("--env-arg", type=key_value, action="append", default=[], metavar="KEY=VALUE",
-                        help="any other task parameter, e.g. --env-arg num_arms=10 (repeatable)")  # fmt: skip
+                        help="any other task parameter, e.g. --env-arg num_arms=10 (repeatable); "
+                        "trial_statistics=True adds the trial's statistics to the inputs (not RL^2)")  # fmt: skip
     # Preset fields: the few changed daily have flags of their own; --set reaches every field by its name.
     preset_flag = {"action": SetPresetField, "default": argparse.SUPPRESS}
     parser.add_argument("--algo", field="algo", choices=ALGORITHMS, **preset_flag,
                         help="ppo, appo, impala (RLlib's) or a2c (default: the preset's)")  # fmt: skip
     parser.add_argument("--core", field="core", choices=CORES, **preset_flag,
-                        help="memory core: lstm, gru or causal attention (default: the preset's)")  # fmt: skip
+                        help="memory core: lstm, gru, causal attention or snail (default: the preset's)")  # fmt: skip
     parser.add_argument("-w", "--num-workers", field="num_workers", type=non_negative_int, metavar="N", **preset_flag,
                         help="remote env runners per trial (default: the preset's, 0)")  # fmt: skip
     parser.add_argument("--lr", field="lr", type=positive_float, metavar="LR", **preset_flag,
@@ -235,17 +244,42 @@ def parse_experiment(
         preset = get_preset(task.name, **fields)
     except ValueError as error:
         parser.error(str(error))
-    if not args.address:  # before the env is built: a large task can take the memory at construction
-        check_memory(parser, task, env_config, preset, args.eval_trials, declared_sizes(task, env_config))
     try:
+        stages = curriculum_stages(task, preset)
+    except ValueError as error:
+        parser.error(str(error))
+    spaces, lengths = [], []
+    for index, stage in enumerate(stages):  # each stage's task, checked as the run's own below
+        _, stage_config, _ = stage_settings(stage, index, env_config, preset)
+        if not args.address:
+            check_memory(parser, task, stage_config, preset, args.eval_trials, declared_sizes(task, stage_config))
+        try:
+            agent_env = make_agent_env(task, stage_config)
+        except (TypeError, ValueError) as error:
+            parser.error(f"{task.name}, curriculum stage {stage.name}: {error}")
+        spaces.append((agent_env.observation_space, agent_env.action_space))
+        lengths.append(task.trial_length_of(stage_config))
+        agent_env.close()
+    if stages:
+        try:
+            check_same_network(stages, spaces, lengths, preset.core)
+        except ValueError as error:
+            parser.error(str(error))
+    sizes = declared_sizes(task, env_config)
+    if not args.address:  # before the env is built: a large task can take the memory at construction
+        check_memory(parser, task, env_config, preset, args.eval_trials, sizes)
+    try:
+        _, trial_statistics = wrapper_options(task, dict(env_config))
         env = task.make(**env_config)  # the env validates its own parameters
     except (TypeError, ValueError) as error:
         parser.error(f"{task.name}: {error}")
-    if not args.address and task.sizes is None:  # a user's task declares no sizes: read them from its env
+    if not args.address and (sizes is None or trial_statistics):
         try:
-            sizes = task.measured_sizes(env)
+            sizes = sizes or task.measured_sizes(env)  # a user's task declares no sizes: read them from its env
+            if trial_statistics:
+                sizes = with_trial_statistics(sizes, env, task)
         except ValueError as error:
-            parser.error(str(error))
+            parser.error(f"{task.name}: {error}")
         check_memory(parser, task, env_config, preset, args.eval_trials, sizes)
     env.close()
     if args.scheduler == "pbt" and preset.lr_final is not None:
@@ -295,6 +329,7 @@ def parse_experiment(
         eval_trials=args.eval_trials,
         dashboard=not args.no_dashboard,
         init_from=init_from,
+        command=shlex.join(["python", sys.argv[0], *(sys.argv[1:] if argv is None else argv)]),
     )
 
 
@@ -325,6 +360,13 @@ def declared_sizes(task: Task, env_config: dict[str, Any]) -> TrialSizes | None:
         return task.trial_sizes(env_config)
     except (TypeError, ValueError, KeyError):
         return None
+
+
+def with_trial_statistics(sizes: TrialSizes, env: gym.Env, task: Task) -> TrialSizes:
+    """``sizes`` with the inputs the trial-statistics wrapper adds to ``env``'s observation."""
+    wrapped = TrialStatisticsWrapper(env, trial_length=task.trial_length)
+    added = gym.spaces.flatdim(wrapped.observation_space) - gym.spaces.flatdim(env.observation_space)
+    return replace(sizes, observation_size=sizes.observation_size + added)
 
 
 def check_memory(

@@ -84,7 +84,8 @@ def algorithm_config(
     load_state_path = str(init_from) if init_from is not None else None
     module_spec = RLModuleSpec(module_class=module_class, catalog_class=MetaRLCatalog, load_state_path=load_state_path)
     model_config.update(core=preset.core, attention_layers=preset.attention_layers,
-                        attention_heads=preset.attention_heads, attention_window=preset.attention_window)  # fmt: skip
+                        attention_heads=preset.attention_heads, attention_window=preset.attention_window,
+                        snail_filters=preset.snail_filters, snail_key_size=preset.snail_key_size)  # fmt: skip
     if preset.reward_logits_weight:
         model_config[LOGITS_WEIGHT_KEY] = preset.reward_logits_weight
     config = (

@@ -8,8 +8,12 @@ build the N ``SingleAgentEpisode`` objects, from arrays. RLlib's generic loop ru
 episode bookkeeping per copy and per step instead, several times slower (``benchmarks/throughput.py`` measures both).
 
 The episodes hold what RLlib's loop stores for training: observations, actions, rewards, and per step the action
-log-probabilities and distribution inputs, the recurrent state (``state_out``) and ``weights_seq_no``; of the infos,
-the reset info and the trial-end info (which carries ``episode_metrics``), not those of the steps in between.
+log-probabilities and distribution inputs and ``weights_seq_no``; of the infos, the reset info and the trial-end info
+(which carries ``episode_metrics``), not those of the steps in between. Not the recurrent state of every step
+(``state_out``): a trial is one training sequence (``max_seq_len = T + 1``) that starts from the module's initial
+state, which is what both learner paths (RLlib's ``AddStatesFromEpisodesToBatch`` when an episode has no
+``state_out``, and ``TrialBatch``) give it; and the state of the cores that keep the trial's inputs
+(``models.trial_memory``) is T + 1 inputs per step, too much to keep for every step of a long trial.
 Callbacks get ``on_episode_created``, ``on_episode_start`` and ``on_episode_end`` (not ``on_episode_step``).
 ``sample(num_timesteps=n)`` returns whole trials, at least n steps; ``sample(num_episodes=k)`` at least k trials.
 """
@@ -124,9 +128,7 @@ class TrialEnvRunner(SingleAgentEnvRunner):
                 sampled = distribution.sample()
                 state = out[Columns.STATE_OUT]
                 logp = distribution.logp(sampled)
-                outputs.append(
-                    {Columns.ACTION_DIST_INPUTS: dist_inputs, Columns.ACTION_LOGP: logp, Columns.STATE_OUT: state}
-                )
+                outputs.append({Columns.ACTION_DIST_INPUTS: dist_inputs, Columns.ACTION_LOGP: logp})
                 actions[:, t] = sampled.numpy()
                 observations, rewards[:, t], terminated, truncated, infos = env.step(actions[:, t])
                 all_observations[:, t + 1] = observations

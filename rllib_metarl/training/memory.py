@@ -6,6 +6,7 @@ otherwise fail inside a Tune trial, three times, or swap the machine to a halt),
 
 from __future__ import annotations
 
+import math
 import os
 
 from rllib_metarl.tasks.task import TrialSizes
@@ -27,9 +28,14 @@ def run_bytes(sizes: TrialSizes, preset: Preset, eval_trials: int, concurrent_tr
     steps = copies * preset.trials_per_rollout * sizes.trial_length
     per_step = sizes.observation_size * OBSERVATION_COPIES + preset.lstm_cell_size * ACTIVATION_FLOATS
     training = steps * per_step + copies * sizes.floats_per_copy + sizes.shared_floats
+    sequences, length = copies * preset.trials_per_rollout, sizes.trial_length
     if preset.core == "attention":  # every step attends to every earlier one: T x T weights per head and block
-        sequences = copies * preset.trials_per_rollout
-        training += sequences * preset.attention_heads * preset.attention_layers * 2 * sizes.trial_length**2
+        training += sequences * preset.attention_heads * preset.attention_layers * 2 * length**2
+    if preset.core == "snail":  # every dense block's input and gates per step, and one T x T attention, actor's and
+        # critic's
+        layers = 2 * max(1, math.ceil(math.log2(length + 1)))
+        channels = sizes.observation_size + layers * preset.snail_filters + preset.snail_key_size
+        training += steps * 2 * layers * (channels + 2 * preset.snail_filters) + sequences * 2 * length**2
     batch = min(eval_trials, EVALUATION_BATCH)
     evaluation = batch * (sizes.trial_length * sizes.observation_size * OBSERVATION_COPIES + sizes.floats_per_copy)
     evaluation += eval_trials * FLOATS_PER_TRIAL_ROW

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rllib_metarl.algorithms import ALGORITHMS, BATCH_PATHS
-from rllib_metarl.models import ATTENTION_WINDOWS, CORES
+from rllib_metarl.models import ATTENTION_WINDOWS, CORES, CORES_WITHOUT_TOKENIZER
 from rllib_metarl.tasks import get_task
 
 USES_OF_THE_REWARD_HEAD = ("reward_logits_weight", "pretrain_memory_s")  # need reward_prediction_coeff > 0
@@ -50,8 +50,10 @@ class Preset:
     attention_layers: int = 2
     attention_heads: int = 2
     attention_window: int = 1  # steps per attention token (2: each step with the one before; models.py)
+    snail_filters: int = 32  # SNAIL: filters of each dense block (the paper's D)
+    snail_key_size: int = 32  # SNAIL: the attention block's key and value size (the paper's K and V)
     lstm_cell_size: int = 48
-    # MLP before the core (RLlib's default is [256, 256]); the attention core may have none: ().
+    # MLP before the core (RLlib's default is [256, 256]); the attention and SNAIL cores may have none: ().
     tokenizer_hiddens: tuple[int, ...] = (64,)
     vf_share_layers: bool = False
     envs_per_worker: int = 64
@@ -60,6 +62,10 @@ class Preset:
     num_workers: int = 0  # remote env runners per Tune trial; 0 samples in the trial's own process
     num_samples: int = 2  # Tune trials (seeds seed, seed+1, ...)
     stop_time_s: float = 240.0
+    # Train in stages over a task parameter, "PARAMETER=V1,V2,..." ("n": the trial size), each stage starting from the
+    # stage before's best weights, with curriculum_stage_s seconds each (default: stop_time_s); training.curriculum.
+    curriculum: str = ""
+    curriculum_stage_s: tuple[int, ...] = ()
     stop_return: float | None = None
     stop_iters: int | None = None
     grace_period_s: float = 60.0  # ASHA: meta-RL returns stay flat for a while first
@@ -133,6 +139,8 @@ FIELD_RANGES: dict[str, tuple[float, float, bool]] = {
             "lstm_cell_size",
             "attention_layers",
             "attention_heads",
+            "snail_filters",
+            "snail_key_size",
             "checkpoint_every",
             "evaluation_every",
             "evaluation_trials",
@@ -180,11 +188,12 @@ def get_preset(task_name: str, **overrides: Any) -> Preset:
         own_settings = {k: v for k, v in own_settings.items() if k not in USES_OF_THE_REWARD_HEAD}
     preset = replace(preset, **{k: v for k, v in own_settings.items() if k not in overrides})
     check_ranges(preset)
-    if preset.core != "attention" and (not preset.tokenizer_hiddens or preset.attention_window != 1):
-        raise ValueError(
-            f"only the attention core reads several steps per token or has no tokenizer, got core={preset.core!r} "
-            f"with attention_window={preset.attention_window!r} and tokenizer_hiddens={preset.tokenizer_hiddens!r}"
-        )
+    if preset.core != "attention" and preset.attention_window != 1:
+        raise ValueError(f"only the attention core reads several steps per token, got core={preset.core!r} with "
+                         f"attention_window={preset.attention_window!r}")  # fmt: skip
+    if preset.core not in CORES_WITHOUT_TOKENIZER and not preset.tokenizer_hiddens:
+        raise ValueError(f"only the {' and '.join(CORES_WITHOUT_TOKENIZER)} cores may have no tokenizer, got "
+                         f"core={preset.core!r} with tokenizer_hiddens=()")  # fmt: skip
     if preset.reward_prediction_coeff and preset.algo != "ppo":
         raise ValueError(
             f"reward_prediction_coeff {preset.reward_prediction_coeff!r} needs algo='ppo', got algo={preset.algo!r}"

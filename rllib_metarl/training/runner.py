@@ -12,14 +12,16 @@ import json
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from rllib_metarl.evaluation import evaluate_checkpoint, summarize
+from rllib_metarl.evaluation import evaluate_checkpoint, module_path, summarize
 from rllib_metarl.tasks import get_task
 from rllib_metarl.training.command_line import EnvOption, Experiment, concurrent_trials, parse_experiment
+from rllib_metarl.training.curriculum import curriculum_stages, describe, stage_settings
 from rllib_metarl.training.experiment_folder import ExperimentBusy, SettingsDiffer, check_same_experiment, running
 from rllib_metarl.training.initial_weights import PRETRAINED_DIR, PRETRAINING_STATS, check_initial_weights, pretrained
 from rllib_metarl.training.ray_session import prepare_ray_environment, start_ray
@@ -69,6 +71,7 @@ def run(experiment: Experiment) -> dict[str, Any]:
         "checkpoint": checkpoint.path,
         **checkpoint_metrics(best, checkpoint),
         "train_wall_time_s": round(time.time() - started, 1),
+        "command": experiment.command,
     }
     if experiment.preset.pretrain_memory_s:  # the training budget is pretraining plus the Tune run
         summary.update(json.loads((experiment.path / PRETRAINED_DIR / PRETRAINING_STATS).read_text()))
@@ -109,7 +112,7 @@ def main(
     try:
         check_same_experiment(experiment)
         with running(experiment):
-            return train(experiment)
+            return train_curriculum(experiment) if experiment.preset.curriculum else train(experiment)
     except (SettingsDiffer, ExperimentBusy) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -130,6 +133,43 @@ def main(
 
 def resume_hint(experiment: Experiment) -> str:
     return f"resume with the same command and --name {experiment.name}"
+
+
+def train_curriculum(experiment: Experiment) -> int:
+    """Train the curriculum's stages in turn (``training.curriculum``), each from the stage before's best checkpoint,
+    skipping those already summarized; then write the curriculum's summary: the last stage's, with every stage's
+    training time. The exit code."""
+    import ray
+
+    stages = curriculum_stages(get_task(experiment.task), experiment.preset)
+    init_from, summaries = experiment.init_from, []
+    for index, stage in enumerate(stages):
+        name, env_config, preset = stage_settings(stage, index, experiment.env_config, experiment.preset)
+        stage_experiment = replace(experiment, env_config=env_config, preset=preset, storage_path=experiment.path,
+                                   name=name, init_from=init_from)  # fmt: skip
+        print(f"\nCurriculum stage {index + 1} of {len(stages)}: {stage.name}, {stage.budget_s:g} s "
+              f"({stage_experiment.path})", flush=True)  # fmt: skip
+        if not (stage_experiment.path / SUMMARY_FILE).exists():
+            check_same_experiment(stage_experiment)
+            with running(stage_experiment):
+                code = train(stage_experiment)
+            ray.shutdown()  # the next stage starts its own
+            if code:
+                return code
+        summaries.append(pd.read_csv(stage_experiment.path / SUMMARY_FILE).iloc[0].to_dict())
+        print(f"Stage {stage.name} done: held-out return {summaries[-1].get('mean_return', float('nan')):.3f}")
+        init_from = module_path(summaries[-1]["checkpoint"])
+    summary = {
+        **summaries[-1],
+        "experiment": str(experiment.path),
+        "curriculum": describe(stages),
+        "train_wall_time_s": round(sum(s["train_wall_time_s"] for s in summaries), 1),
+        "total_wall_time_s": round(sum(s["total_wall_time_s"] for s in summaries), 1),
+        "command": experiment.command,
+    }
+    write_csv(pd.DataFrame([summary]), experiment.path / SUMMARY_FILE)
+    print(f"\nCurriculum {describe(stages)} done: the last stage's agent is the experiment's ({summary['checkpoint']})")
+    return 0
 
 
 def train(experiment: Experiment) -> int:

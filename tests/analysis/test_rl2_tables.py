@@ -8,6 +8,7 @@ import pytest
 from conftest import run_script
 
 from rllib_metarl.analysis import rl2_tables
+from rllib_metarl.analysis.recipe import Recipe, recipe_of
 
 
 def test_markdown_marks_paper_figures_outside_our_interval():
@@ -36,12 +37,26 @@ def test_bandit_cells_parse_and_reject_bad_text():
 def test_tables_command_with_trained_agents(tmp_path):
     storage = tmp_path / "runs"
     mdp_args = ["--n", "2", "--pretrain-memory", "2"]  # the preset's recipe, with 2 s of pretraining, not 300
-    for script, args in [("rl2_bandits.py", ["--n", "4", "--k", "3"]), ("rl2_mdps.py", mdp_args)]:
+    runs = [
+        ("rl2_bandits.py", ["--n", "4", "--k", "3", "--name", "plain"]),
+        ("rl2_bandits.py", ["--n", "4", "--k", "3", "--name", "statistics", "--env-arg", "trial_statistics=True"]),
+        ("rl2_mdps.py", mdp_args),
+    ]
+    for script, args in runs:
         result = run_script(
             script, *args, "--stop-iters", "2", "--num-samples", "1", "--eval-trials", "10",
             "--storage-path", str(storage), "--no-dashboard",
         )  # fmt: skip
         assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    agents = rl2_tables.find_agents(storage)[rl2_tables.Cell("bandits", 4, 3)]
+    plain, statistics = sorted(agents, key=lambda agent: agent["experiment"] != "plain")
+    assert (plain["rl2"], plain["recipe"], plain["wrapper_config"]) == (True, "PPO + LSTM", {})
+    assert (statistics["rl2"], statistics["recipe"]) == (False, "PPO + LSTM, trial-statistics inputs")
+    assert statistics["wrapper_config"] == {"trial_statistics": True}
+    assert statistics["training_command"].endswith(
+        f"--env-arg trial_statistics=True --stop-iters 2 --num-samples 1 --eval-trials 10 --storage-path {storage} "
+        "--no-dashboard"
+    )
     output = tmp_path / "tables"
     frame = rl2_tables.main(
         ["--bandit-cells", "4x3", "10x5", "--mdp-cells", "2", "--trials", "60", "--tuning-trials", "20",
@@ -49,20 +64,42 @@ def test_tables_command_with_trained_agents(tmp_path):
     )  # fmt: skip
     methods = frame.groupby(["table", "n"])["method"].apply(set)
     bandit_methods = {"Random", "Gittins", "TS", "OTS", "UCB1", "eps-Greedy", "Greedy", "Bayes-optimal"}
-    assert methods[("bandits", 4)] == bandit_methods | {"RL^2"}  # the trained agent of this cell was found
+    assert methods[("bandits", 4)] == bandit_methods | {"RL^2", "Best agent"}  # the trained agents were found
     assert methods[("bandits", 10)] == bandit_methods  # no agent trained for it
-    assert methods[("mdps", 2)] == {"Random", "PSRL", "OPSRL", "UCRL2", "BEB", "eps-Greedy", "Greedy", "RL^2"}
+    # The MDP preset adds the reward-prediction loss and pretraining: a Best agent, not RL^2.
+    assert methods[("mdps", 2)] == {"Random", "PSRL", "OPSRL", "UCRL2", "BEB", "eps-Greedy", "Greedy", "Best agent"}
     assert (frame["trials"] == 60).all() and (frame["ci95_low"] < frame["mean"]).all()
     paper = frame.set_index(["table", "n", "method"])["paper"]
     assert paper[("bandits", 10, "Gittins")] == 6.6 and pd.isna(paper[("bandits", 4, "Gittins")])
     tuned = frame.set_index(["table", "n", "method"])["parameter"]
     assert tuned[("bandits", 10, "UCB1")].startswith("c=") and tuned[("mdps", 2, "BEB")].startswith("beta=")
-    agent = frame[(frame["method"] == "RL^2") & (frame["table"] == "mdps")].iloc[0]
+    rl2 = frame[(frame["method"] == "RL^2") & (frame["table"] == "bandits")].iloc[0]
+    assert rl2["experiment"] == "plain" and rl2["recipe"] == "PPO + LSTM"
+    agent = frame[(frame["method"] == "Best agent") & (frame["table"] == "mdps")].iloc[0]
+    assert (
+        "reward-prediction loss (weight 1)" in agent["recipe"]
+        and "2 s of supervised memory pretraining" in agent["recipe"]
+    )
     assert agent["checkpoint"].startswith(str(storage)) and agent["train_wall_time_s"] > 0
     assert 0 < agent["normalized"] < 1.5  # mean return over the mean oracle return
     text = (output / "rl2_tables.md").read_text()
     assert "### Table 1: bandits" in text and "### Table 2: tabular MDPs" in text and "| 4 | 3 |" in text
+    assert "### The agents" in text and "| mdps n=2 | Best agent | PPO + ATTENTION, reward-prediction loss" in text
     pd.testing.assert_frame_equal(pd.read_csv(output / "rl2_tables.csv")[["n", "mean"]], frame[["n", "mean"]])
+
+
+def test_recipes_name_everything_beyond_rl2():
+    plain = {"preset": {"algo": "ppo", "core": "gru", "reward_prediction_coeff": 0.0}, "env_config": {}}
+    assert recipe_of(plain) == Recipe("PPO + GRU", rl2=True)
+    assert recipe_of({**plain, "env_config": {"trial_statistics": True}}).text == "PPO + GRU, trial-statistics inputs"
+    started = recipe_of({**plain, "init_from": "/nowhere/exp/PPO_x/checkpoint_000001"})
+    assert started == Recipe("PPO + GRU, started from the checkpoint /nowhere/exp/PPO_x/checkpoint_000001", rl2=False)
+    pretrained = {"preset": {"algo": "ppo", "core": "attention", "reward_prediction_coeff": 1.0,
+                             "reward_logits_weight": 10.0, "pretrain_memory_s": 300.0}}  # fmt: skip
+    assert recipe_of(pretrained).text == (
+        "PPO + ATTENTION, reward-prediction loss (weight 1), policy reads the "
+        "reward head (from 10), 300 s of supervised memory pretraining"
+    )
 
 
 def test_the_agent_and_its_action_mode_are_chosen_on_the_tuning_trials_not_the_held_out_ones(monkeypatch):
@@ -80,16 +117,18 @@ def test_the_agent_and_its_action_mode_are_chosen_on_the_tuning_trials_not_the_h
     monkeypatch.setattr(evaluation, "load_module", lambda checkpoint: loaded.append(checkpoint) or checkpoint)
     monkeypatch.setattr(evaluation, "evaluate_module", fake_evaluate)
     cell = rl2_tables.Cell("bandits", 10, 5)
-    candidates = [{"checkpoint": name, "experiment": name, "selection": "best checkpoint by training return"}
-                  for name in ("weak", "strong")]  # fmt: skip
-    chosen = rl2_tables.choose_agent(cell, candidates, tuning_trials=30, seed=0)
+    candidates = [{"checkpoint": name, "experiment": name, "selection": "best checkpoint by training return",
+                   "wrapper_config": {}} for name in ("weak", "strong")]  # fmt: skip
+    scored = rl2_tables.score_agents(cell, candidates, tuning_trials=30, seed=0)
+    chosen = rl2_tables.choose_agent(scored, runs=2, tuning_trials=30)
     assert (chosen["checkpoint"], chosen["explore"]) == ("strong", False)
     assert chosen["selection"].endswith("best of 2 runs, greedy actions, chosen on 30 tuning trials")
     assert {(c, e) for c, e, _, _ in calls} == set(means)
     assert {(stream, trials) for _, _, stream, trials in calls} == {(TUNING_STREAM, 30)}
     assert loaded == ["weak", "strong"]  # each checkpoint loaded once, for both ways of acting
     means["weak", True] = 7.0  # sampling can beat acting greedily, and then it is chosen
-    assert rl2_tables.choose_agent(cell, candidates[:1], tuning_trials=30, seed=0)["explore"] is True
+    scored = rl2_tables.score_agents(cell, candidates[:1], tuning_trials=30, seed=0)
+    assert rl2_tables.choose_agent(scored, runs=1, tuning_trials=30)["explore"] is True
 
 
 @pytest.mark.slow
@@ -111,3 +150,18 @@ def test_update_replaces_only_the_cells_it_measures(tmp_path):
     assert "\nbandits,4,3,Random," in (tmp_path / "rl2_tables.csv").read_text()  # cells written as before
     header = (tmp_path / "rl2_tables.md").read_text().splitlines()[0]
     assert "(4x3)" in header and "--update" in header and "(5x3)" in header
+
+
+def test_update_keeps_a_saved_agent_the_new_measurement_does_not_beat(tmp_path):
+    def row(method, mean, n=100):
+        return {"table": "bandits", "n": n, "k": 50, "method": method, "trials": 1000, "seed": 0, "mean": mean,
+                "command": "python -m analysis.rl2_tables"}  # fmt: skip
+
+    saved = pd.DataFrame([row("Random", 50.0), row("RL^2", 52.3), row("Best agent", 52.3), row("Random", 5.0, n=10)])
+    saved.to_csv(tmp_path / "rl2_tables.csv", index=False)
+    better = pd.DataFrame([row("Random", 50.1), row("Best agent", 57.5)])  # a new recipe, no new RL^2 agent
+    merged = rl2_tables.merge_into_saved(better, tmp_path).set_index(["n", "method"])["mean"]
+    assert merged.to_dict() == {(100, "Random"): 50.1, (100, "RL^2"): 52.3, (100, "Best agent"): 57.5,
+                                (10, "Random"): 5.0}  # fmt: skip
+    worse = pd.DataFrame([row("Random", 50.1), row("Best agent", 51.0)])
+    assert rl2_tables.merge_into_saved(worse, tmp_path).set_index(["n", "method"])["mean"][(100, "Best agent")] == 52.3

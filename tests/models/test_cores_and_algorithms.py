@@ -9,6 +9,7 @@ from rllib_metarl.algorithms import ALGORITHMS
 from rllib_metarl.evaluation import evaluate_module
 from rllib_metarl.models import CORES
 from rllib_metarl.models.cores import AttentionEncoderConfig
+from rllib_metarl.models.snail import SnailEncoderConfig
 from rllib_metarl.models.state import batched_initial_state
 from rllib_metarl.training.config import algorithm_config, build_rl_module
 from rllib_metarl.training.presets import get_preset
@@ -64,15 +65,18 @@ def test_attention_state_keeps_the_latest_observations_in_order():
     assert state["memory"][0, :, 0].tolist() == [2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
 
 
-@pytest.mark.parametrize("overrides", [ONE_STEP, WINDOWED])
-def test_attention_sampling_cache_is_used_and_never_stale(monkeypatch, overrides):
-    from rllib_metarl.models.cores import TorchAttentionEncoder
-
+@pytest.mark.parametrize(
+    ("core", "overrides"),
+    [("attention", ONE_STEP), ("attention", WINDOWED), ("snail", {"tokenizer_hiddens": (32,)}),
+     ("snail", {"tokenizer_hiddens": ()})],
+)  # fmt: skip
+def test_sampling_cache_is_used_and_never_stale(monkeypatch, core, overrides):
     torch.manual_seed(0)
-    module = build_module("attention", "tabular_mdp", overrides, num_episodes=2)  # 20-step trials
+    module = build_module(core, "tabular_mdp", overrides, num_episodes=2)  # 20-step trials
+    encoder_class = type(module.encoder.actor_encoder)
     cached_steps = []
-    step_from_cache = TorchAttentionEncoder._step_from_cache
-    monkeypatch.setattr(TorchAttentionEncoder, "_step_from_cache",
+    step_from_cache = encoder_class._step_from_cache
+    monkeypatch.setattr(encoder_class, "_step_from_cache",
                         lambda self, *a: cached_steps.append(1) or step_from_cache(self, *a))  # fmt: skip
     observations = torch.randn(4, 20, module.observation_space.shape[0])
     with torch.no_grad():
@@ -98,6 +102,35 @@ def test_attention_sampling_cache_is_used_and_never_stale(monkeypatch, overrides
             seen = observations[:, [*range(9 if change == "earlier state" else 10), 10]]
             whole, _ = logits(module, seen, batched_initial_state(module, 4))
             assert torch.allclose(whole[:, -1:], out, rtol=1e-4, atol=1e-5), change
+
+
+def test_snail_has_the_papers_blocks():
+    """Two TC blocks of ceil(log2 T) dense blocks with dilations 1, 2, 4, ... (a receptive field of T steps), then
+    single-head attention; each block's output joins its input."""
+    module = build_module("snail", "tabular_mdp", {"tokenizer_hiddens": (), "snail_filters": 8, "snail_key_size": 4},
+                          num_episodes=2)  # fmt: skip
+    encoder = module.encoder.actor_encoder
+    assert encoder.config.memory_length == 21  # 20 steps + 1: 5 dilations reach 32 steps back
+    assert [block.dilation for block in encoder.dense_blocks] == [1, 2, 4, 8, 16] * 2
+    inputs = encoder.input_size
+    assert [block.conv.in_channels for block in encoder.dense_blocks] == [inputs + 8 * i for i in range(10)]
+    assert encoder.attention.key.out_features == 4 and encoder.project.in_features == inputs + 8 * 10 + 4
+    with pytest.raises(ValueError, match="filters must be a positive integer, got 0"):
+        SnailEncoderConfig(input_dims=(3,), hidden_dim=8, filters=0).build()
+
+
+def test_snail_sees_a_step_only_through_its_receptive_field_and_attention():
+    """A change at step 3 changes no output before step 3 (causal) and changes the outputs after it."""
+    torch.manual_seed(0)
+    module = build_module("snail", "tabular_mdp", {"tokenizer_hiddens": ()}, num_episodes=2)
+    observations = torch.randn(1, 12, module.observation_space.shape[0])
+    changed = observations.clone()
+    changed[0, 3] += 1.0
+    with torch.no_grad():
+        before, _ = logits(module, observations, batched_initial_state(module, 1))
+        after, _ = logits(module, changed, batched_initial_state(module, 1))
+    assert torch.equal(before[:, :3], after[:, :3])
+    assert not torch.allclose(before[:, 3:], after[:, 3:])
 
 
 def test_attention_config_rejects_bad_shapes():
@@ -127,7 +160,8 @@ def test_a_windowed_token_holds_the_step_before():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [({"core": "lstm", "attention_window": 2}, "only the attention core reads several steps per token"),
-     ({"core": "gru", "tokenizer_hiddens": ()}, "only the attention core .* has no tokenizer"),
+     ({"core": "gru", "tokenizer_hiddens": ()}, "only the attention and snail cores may have no tokenizer"),
+     ({"core": "snail", "attention_window": 2}, "only the attention core reads several steps per token"),
      ({"core": "attention", "attention_window": 3}, r"attention_window must be one of \(1, 2\), got 3")],
 )  # fmt: skip
 def test_windows_and_missing_tokenizers_are_for_the_attention_core_only(overrides, message):
@@ -176,7 +210,7 @@ def test_frozen_weight_evaluation_works_with_every_core(core):
 @pytest.mark.parametrize("algo", ALGORITHMS)
 @pytest.mark.slow
 def test_every_algorithm_trains_a_few_iterations(local_ray, algo):
-    core = {"ppo": "lstm", "a2c": "gru", "impala": "attention", "appo": "gru"}[algo]  # every core, across algorithms
+    core = {"ppo": "lstm", "a2c": "gru", "impala": "attention", "appo": "snail"}[algo]  # every core, across algorithms
     preset = get_preset("eleven_arm", algo=algo, core=core, envs_per_worker=8)
     algorithm = algorithm_config("eleven_arm", preset, {}, seed=0).build_algo()
     try:

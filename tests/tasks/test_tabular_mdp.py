@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from rllib_metarl.tasks.registry import get_task, make_agent_env
-from rllib_metarl.tasks.tabular_mdp import TabularMDP, optimal_q_values
+from rllib_metarl.tasks.tabular_mdp import TabularMDP
+from rllib_metarl.utils.value_iteration import optimal_q_values
 
 
 def test_task_sampler_distributions():

@@ -29,6 +29,8 @@ NATIVE = [
     ("tabular_mdp", {"num_episodes": 2, "meta": False, "task_seed": 4}),
     ("two_armed_independent", {"meta": False}),
     ("eleven_arm", {"reward_encoding": "scalar"}),
+    ("tabular_mdp", {"num_episodes": 3, "trial_statistics": True}),
+    ("k_armed", {"num_arms": 10, "trial_length": 7, "trial_statistics": True}),
 ]
 
 

@@ -58,6 +58,12 @@ ARMS = EnvOption(("-k", "--k", "--num-arms"), "num_arms", positive_int, "arms")
         ("tabular_mdp", ["--env-arg", "num_states=100000"], "tabular_mdp with num_states=100000: a run would need"),
         ("k_armed", ["--k", "1000000000"], "k_armed with num_arms=1000000000: a run would need about"),
         ("eleven_arm", ["--eval-trials", "100000000000"], "a run would need about"),
+        ("two_step", ["--env-arg", "trial_statistics=7"], "two_step: trial_statistics must be True or False, got 7"),
+        (  # the statistics' inputs count: 5,000 pulls of 50 arms fit without them (15 GiB), not with them (30 GiB)
+            "k_armed",
+            ["--env-arg", "trial_statistics=True", "-n", "5000", "--k", "50"],
+            "with trial_statistics=True, trial_length=5000, num_arms=50: a run would need about 30.1 GiB",
+        ),  # fmt: skip
         ("two_step", ["--env-arg", "redraw_each_episode=7"], "redraw_each_episode must be True or False, got 7"),
         ("harlow", ["--env-arg", "correct_reward=nan"], "correct_reward must be a finite number, got 'nan'"),
         ("restless", ["--env-arg", "p_high=True"], "p_high must be numbers in [0, 1], got (True,)"),
@@ -75,7 +81,11 @@ ARMS = EnvOption(("-k", "--k", "--num-arms"), "num_arms", positive_int, "arms")
         ("k_armed", ["--attention-window", "2"], "only the attention core reads several steps per token"),
         ("tabular_mdp", ["--core", "lstm", "--attention-window", "2"], "only the attention core reads several steps"),
         ("tabular_mdp", ["--attention-window", "3"], "argument --attention-window: invalid choice: 3"),
-        ("tabular_mdp", ["--core", "gru", "--no-tokenizer"], "or has no tokenizer, got core='gru'"),
+        (
+            "tabular_mdp",
+            ["--core", "gru", "--no-tokenizer"],
+            "snail cores may have no tokenizer, got core='gru'",
+        ),
         ("tabular_mdp", ["--reward-prediction", "-1"], "argument --reward-prediction: expected a number >= 0"),
         ("eleven_arm", ["-w", "two"], "expected an integer >= 0, got 'two'"),
         ("eleven_arm", ["--init-from", "/no/such/run"], "--init-from: checkpoint '/no/such/run' does not exist"),

@@ -58,7 +58,7 @@ class ActionRewardTimestepWrapper(gym.ObservationWrapper, gym.utils.RecordConstr
             raise ValueError(f"ActionRewardTimestepWrapper needs a Box observation space, got {env.observation_space}")
         if reward_encoding not in REWARD_ENCODINGS:
             raise ValueError(f"reward_encoding must be one of {REWARD_ENCODINGS}, got {reward_encoding!r}")
-        self.trial_length = self._resolve_trial_length(env, trial_length)
+        self.trial_length = resolve_trial_length(env, trial_length)
         self.num_actions = int(env.action_space.n)
         self.action_start = int(env.action_space.start)  # one-hot slot i is action start + i
         self.reward_encoding = reward_encoding
@@ -80,16 +80,6 @@ class ActionRewardTimestepWrapper(gym.ObservationWrapper, gym.utils.RecordConstr
             high[reward_slot] = max(0.0, *values) if values else np.inf
         self.observation_space = gym.spaces.Box(low, high, dtype=np.float32)
         self._clear()
-
-    @staticmethod
-    def _resolve_trial_length(env: gym.Env, trial_length: int | None) -> int:
-        if trial_length is None:
-            trial_length = getattr(env.unwrapped, "trial_length", None)
-        if trial_length is None and env.spec is not None:
-            trial_length = env.spec.max_episode_steps
-        if trial_length is None:
-            raise ValueError("trial_length is needed: the env has no trial_length and no max_episode_steps")
-        return validate_trial_length(trial_length)
 
     def _clear(self) -> None:
         self._prev_action: int | None = None
@@ -209,3 +199,14 @@ class VectorActionRewardTimestepWrapper(gym.vector.VectorWrapper):
         return self.encoder.encode(
             observations, self._prev_actions, self._prev_rewards, self._prev_dones, self._timesteps
         )
+
+
+def resolve_trial_length(env: gym.Env, trial_length: int | None = None) -> int:
+    """``trial_length`` if given, else the env's ``trial_length`` attribute, else its spec's ``max_episode_steps``."""
+    if trial_length is None:
+        trial_length = getattr(env.unwrapped, "trial_length", None)
+    if trial_length is None and env.spec is not None:
+        trial_length = env.spec.max_episode_steps
+    if trial_length is None:
+        raise ValueError("trial_length is needed: the env has no trial_length and no max_episode_steps")
+    return validate_trial_length(trial_length)

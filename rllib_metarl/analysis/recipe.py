@@ -1,0 +1,54 @@
+"""What a trained agent is, read from its experiment's settings: the recipe results name it by, and whether it is
+RL^2.
+
+"RL^2" is a memory core (any of the plugin's) trained by RL alone on the action-reward-timestep inputs, from random
+weights. Anything more makes an agent a "Best agent" entry with its recipe spelled out: the trial-statistics inputs,
+the reward-prediction loss and a policy that reads its head, supervised memory pretraining, a curriculum, or a start
+from another agent's weights (a pretrained agent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+RL2 = "RL^2"
+BEST = "Best agent"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How an agent was trained: in words, and whether that is RL^2."""
+
+    text: str
+    rl2: bool
+
+
+def recipe_of(settings: dict[str, Any]) -> Recipe:
+    """The recipe of an experiment from its ``experiment.json`` settings (training.experiment_folder)."""
+    preset = settings.get("preset", {})
+    text = f"{preset.get('algo', 'ppo').upper()} + {preset.get('core', 'lstm').upper()}"
+    extras = []
+    if settings.get("env_config", {}).get("trial_statistics"):
+        extras.append("trial-statistics inputs")
+    if preset.get("reward_prediction_coeff"):
+        extras.append(f"reward-prediction loss (weight {preset['reward_prediction_coeff']:g})")
+    if preset.get("reward_logits_weight"):
+        extras.append(f"policy reads the reward head (from {preset['reward_logits_weight']:g})")
+    if preset.get("pretrain_memory_s"):
+        extras.append(f"{preset['pretrain_memory_s']:g} s of supervised memory pretraining")
+    if preset.get("curriculum"):
+        budgets = ", ".join(str(seconds) for seconds in preset.get("curriculum_stage_s") or ())
+        extras.append(f"curriculum {preset['curriculum']}" + (f" ({budgets} s)" if budgets else ""))
+    if settings.get("init_from"):
+        extras.append(f"started from {_agent_name(settings['init_from'])}")
+    return Recipe(", ".join([text, *extras]), rl2=not extras)
+
+
+def _agent_name(init_from: str) -> str:
+    """The experiment whose checkpoint ``init_from`` (an RLModule folder inside a checkpoint) belongs to."""
+    for parent in Path(init_from).parents:
+        if (parent / "experiment.json").exists():
+            return f"the agent of {parent.name}"
+    return f"the checkpoint {init_from}"
