@@ -32,6 +32,8 @@ def recipe_of(settings: dict[str, Any]) -> Recipe:
     extras = []
     if settings.get("env_config", {}).get("trial_statistics"):
         extras.append("trial-statistics inputs")
+    if preset.get("statistics_head"):
+        extras.append("per-action statistics head")
     if preset.get("reward_prediction_coeff"):
         extras.append(f"reward-prediction loss (weight {preset['reward_prediction_coeff']:g})")
     if preset.get("reward_logits_weight"):

@@ -98,34 +98,18 @@ class TorchAttentionEncoder(TrialMemoryEncoder):
 
     def __init__(self, config: AttentionEncoderConfig) -> None:
         super().__init__(config)
-        if config.tokenizer_config is not None:
-            self.tokenizer = config.tokenizer_config.build(framework="torch")
-            token_size = config.tokenizer_config.output_dims[0]
-        else:
-            self.tokenizer, token_size = None, self.input_size * config.input_window
+        windowed = self.input_size * config.input_window
+        token_size = config.tokenizer_config.output_dims[0] if self.tokenizer is not None else windowed
         self.embed = nn.Linear(token_size, config.hidden_dim)
         self.blocks = nn.ModuleList(
             CausalSelfAttentionBlock(config.hidden_dim, config.num_heads) for _ in range(config.num_layers)
         )
         self.norm_out = nn.LayerNorm(config.hidden_dim)
 
-    def _forward(self, inputs: dict, **kwargs: Any) -> dict:
-        observations = inputs[Columns.OBS].float()  # (B, T, obs)
-        memory, filled = inputs[Columns.STATE_IN]["memory"].float(), inputs[Columns.STATE_IN]["length"]
-        batch, steps, _ = observations.shape
-        slots = memory.shape[1]
-        filled = filled.reshape(batch).long().clamp(0, slots)
-        sampling = steps == 1 and not torch.is_grad_enabled()
-        if sampling and self._cache_holds(memory, filled):
-            return self._step_from_cache(observations, memory, filled)
-        self._cache = None
-        # Only the filled part of the memory can be attended to; training sequences start with an empty one.
-        used = int(filled.max()) if batch else 0
-        sequence = torch.cat([memory[:, :used], observations], dim=1)  # (B, used + T, obs)
-
-        # Memory slots [0, filled) hold the past in order; the new steps follow at [used, used + T).
+    def _encode(self, sequence: torch.Tensor, valid: torch.Tensor, filled: torch.Tensor, steps: int,
+                sampling: bool) -> dict:  # fmt: skip
+        used, slots = sequence.shape[1] - steps, self.config.memory_length
         position = torch.arange(used + steps, device=sequence.device)
-        valid = (position < filled[:, None]) | (position >= used)  # (B, used + T)
         causal = position[None, :, None] >= position[None, None, :]  # query i sees key j <= i
         allowed = causal & valid[:, None, :]
         allowed = allowed | torch.eye(used + steps, dtype=torch.bool, device=sequence.device)  # no empty rows
@@ -174,13 +158,6 @@ class TorchAttentionEncoder(TrialMemoryEncoder):
         before = functional.pad(latest, (1, 0), value=-1)[:, :-1]  # ... strictly before i
         previous = sequence.gather(1, before.clamp(min=0)[..., None].expand_as(sequence))
         return torch.cat([sequence, previous * (before >= 0)[..., None]], dim=-1)
-
-    def _tokenize(self, sequence: torch.Tensor) -> torch.Tensor:
-        if self.tokenizer is None:
-            return sequence
-        batch, length, size = sequence.shape
-        tokens = self.tokenizer({Columns.OBS: sequence.reshape(batch * length, size)})[ENCODER_OUT]
-        return tokens.reshape(batch, length, -1)
 
     @staticmethod
     def _next_slots(valid: torch.Tensor, filled: torch.Tensor, steps: int, slots: int) -> torch.Tensor:

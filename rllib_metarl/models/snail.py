@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
 
 import torch
 from ray.rllib.core.columns import Columns
@@ -110,11 +109,7 @@ class TorchSnailEncoder(TrialMemoryEncoder):
 
     def __init__(self, config: SnailEncoderConfig) -> None:
         super().__init__(config)
-        if config.tokenizer_config is not None:
-            self.tokenizer = config.tokenizer_config.build(framework="torch")
-            channels = config.tokenizer_config.output_dims[0]
-        else:
-            self.tokenizer, channels = None, self.input_size
+        channels = config.tokenizer_config.output_dims[0] if self.tokenizer is not None else self.input_size
         layers_per_block = max(1, math.ceil(math.log2(config.memory_length)))
         self.dense_blocks = nn.ModuleList()
         for _ in range(2):  # TCBlock(T, D), twice
@@ -124,22 +119,11 @@ class TorchSnailEncoder(TrialMemoryEncoder):
         self.attention = AttentionBlock(channels, config.key_size, config.value_size)
         self.project = nn.Linear(channels + config.value_size, config.hidden_dim)
 
-    def _forward(self, inputs: dict, **kwargs: Any) -> dict:
-        observations = inputs[Columns.OBS].float()  # (B, T, obs)
-        memory, filled = inputs[Columns.STATE_IN]["memory"].float(), inputs[Columns.STATE_IN]["length"]
-        batch, steps, _ = observations.shape
-        slots = memory.shape[1]
-        filled = filled.reshape(batch).long().clamp(0, slots)
-        sampling = steps == 1 and not torch.is_grad_enabled()
-        if sampling and self._cache_holds(memory, filled):
-            return self._step_from_cache(observations, memory, filled)
-        self._cache = None
+    def _encode(self, sequence: torch.Tensor, valid: torch.Tensor, filled: torch.Tensor, steps: int,
+                sampling: bool) -> dict:  # fmt: skip
         # Each row's trial so far, left-aligned: its filled memory, then the new steps (rows with less memory end in
         # unused entries, which causal layers never read for the steps that are used).
-        used = int(filled.max()) if batch else 0
-        sequence = torch.cat([memory[:, :used], observations], dim=1)  # (B, used + T, obs)
-        position = torch.arange(used + steps, device=sequence.device)
-        valid = (position < filled[:, None]) | (position >= used)
+        slots, memory_dtype = self.config.memory_length, sequence.dtype
         order = torch.argsort((~valid).to(torch.int8), dim=1, stable=True)
         trial = sequence.gather(1, order[..., None].expand_as(sequence))
 
@@ -154,7 +138,7 @@ class TorchSnailEncoder(TrialMemoryEncoder):
         kept = (total - slots).clamp(min=0)[:, None] + torch.arange(slots, device=x.device)  # the last slots steps
         filled_slots = (torch.arange(slots, device=x.device)[None] < total[:, None])[..., None]
         next_memory = trial.gather(1, kept.clamp(max=trial.shape[1] - 1)[..., None].expand(-1, -1, trial.shape[-1]))
-        state = {"memory": next_memory * filled_slots, "length": total.clamp(max=slots)[:, None].to(memory.dtype)}
+        state = {"memory": next_memory * filled_slots, "length": total.clamp(max=slots)[:, None].to(memory_dtype)}
         if sampling and bool((total <= slots).all()):  # the cache holds no memory that overflowed
             cached = {"features": x, "keys": keys, "values": values}
             self._remember(state, **{name: self._to_slots(tensor, slots) for name, tensor in cached.items()})
@@ -175,13 +159,6 @@ class TorchSnailEncoder(TrialMemoryEncoder):
         state = {"memory": next_memory, "length": (filled + 1)[:, None].to(memory.dtype)}
         cache["state"] = {key: value.clone() for key, value in state.items()}
         return {ENCODER_OUT: self.project(x), Columns.STATE_OUT: state}
-
-    def _tokenize(self, sequence: torch.Tensor) -> torch.Tensor:
-        if self.tokenizer is None:
-            return sequence
-        batch, length, size = sequence.shape
-        tokens = self.tokenizer({Columns.OBS: sequence.reshape(batch * length, size)})[ENCODER_OUT]
-        return tokens.reshape(batch, length, -1)
 
     @staticmethod
     def _to_slots(tensor: torch.Tensor, slots: int) -> torch.Tensor:

@@ -17,7 +17,8 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from ray.rllib.core.models.base import Encoder
+from ray.rllib.core.columns import Columns
+from ray.rllib.core.models.base import ENCODER_OUT, Encoder
 from ray.rllib.core.models.torch.base import TorchModel
 
 
@@ -28,7 +29,44 @@ class TrialMemoryEncoder(TorchModel, Encoder):
     def __init__(self, config: Any) -> None:
         TorchModel.__init__(self, config)
         self.input_size = int(config.input_dims[0])
+        self.tokenizer = config.tokenizer_config.build(framework="torch") if config.tokenizer_config else None
         self._cache: dict[str, Any] | None = None
+
+    def _forward(self, inputs: dict, **kwargs: Any) -> dict:
+        observations = inputs[Columns.OBS].float()  # (B, T, obs)
+        memory, filled = inputs[Columns.STATE_IN]["memory"].float(), inputs[Columns.STATE_IN]["length"]
+        batch, steps, _ = observations.shape
+        slots = memory.shape[1]
+        filled = filled.reshape(batch).long().clamp(0, slots)
+        sampling = steps == 1 and not torch.is_grad_enabled()
+        if sampling and self._cache_holds(memory, filled):
+            return self._step_from_cache(observations, memory, filled)
+        self._cache = None
+        # Only the filled part of the memory is read; training sequences start with an empty one. Memory slots
+        # [0, filled) hold the past in order; the new steps follow at [used, used + T).
+        used = int(filled.max()) if batch else 0
+        sequence = torch.cat([memory[:, :used], observations], dim=1)  # (B, used + T, obs)
+        position = torch.arange(used + steps, device=sequence.device)
+        valid = (position < filled[:, None]) | (position >= used)  # (B, used + T)
+        return self._encode(sequence, valid, filled, steps, sampling)
+
+    def _encode(self, sequence: torch.Tensor, valid: torch.Tensor, filled: torch.Tensor, steps: int,
+                sampling: bool) -> dict:  # fmt: skip
+        """The whole pass over ``sequence`` (B, used + T, obs), the valid entries of each row marked in ``valid``:
+        ``ENCODER_OUT`` of the last ``steps`` and the next state; with ``sampling``, the cache for the next step."""
+        raise NotImplementedError
+
+    def _step_from_cache(self, observations: torch.Tensor, memory: torch.Tensor, filled: torch.Tensor) -> dict:
+        """One new step from the cache: what :meth:`_encode` computes for it."""
+        raise NotImplementedError
+
+    def _tokenize(self, sequence: torch.Tensor) -> torch.Tensor:
+        """The tokenizer MLP on every step of ``sequence`` (B, L, size), if the core has one."""
+        if self.tokenizer is None:
+            return sequence
+        batch, length, size = sequence.shape
+        tokens = self.tokenizer({Columns.OBS: sequence.reshape(batch * length, size)})[ENCODER_OUT]
+        return tokens.reshape(batch, length, -1)
 
     def get_initial_state(self) -> dict[str, torch.Tensor]:
         return {"memory": torch.zeros(self.config.memory_length, self.input_size), "length": torch.zeros(1)}

@@ -273,6 +273,8 @@ def parse_experiment(
         env = task.make(**env_config)  # the env validates its own parameters
     except (TypeError, ValueError) as error:
         parser.error(f"{task.name}: {error}")
+    if preset.statistics_head and not trial_statistics:
+        parser.error("statistics_head reads the trial statistics: add --env-arg trial_statistics=True")
     if not args.address and (sizes is None or trial_statistics):
         try:
             sizes = sizes or task.measured_sizes(env)  # a user's task declares no sizes: read them from its env

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rllib_metarl.algorithms import algorithm_class
 from rllib_metarl.tasks import Task, get_task, make_agent_env, register_rllib_envs
 from rllib_metarl.training.presets import Preset, get_preset
+from rllib_metarl.wrappers import statistics_layout
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -58,6 +59,7 @@ def algorithm_config(
         RewardPredictionPPOLearner,
         RewardPredictionPPOModule,
     )
+    from rllib_metarl.models.statistics_head import LAYOUT_KEY, StatisticsHeadPPOModule
     from rllib_metarl.training.callbacks import MetaRLMetrics
     from rllib_metarl.training.env_runner import TrialEnvRunner
 
@@ -81,6 +83,11 @@ def algorithm_config(
     )
     # The algorithm's default module with our cores (or PPO's plus the reward head).
     module_class = RewardPredictionPPOModule if preset.reward_prediction_coeff else None
+    if preset.statistics_head:
+        layout = statistics_layout(make_agent_env(task, env_config))
+        if layout is None:
+            raise ValueError("statistics_head reads the trial statistics: give the env config trial_statistics=True")
+        module_class = StatisticsHeadPPOModule
     load_state_path = str(init_from) if init_from is not None else None
     module_spec = RLModuleSpec(module_class=module_class, catalog_class=MetaRLCatalog, load_state_path=load_state_path)
     model_config.update(core=preset.core, attention_layers=preset.attention_layers,
@@ -88,6 +95,8 @@ def algorithm_config(
                         snail_filters=preset.snail_filters, snail_key_size=preset.snail_key_size)  # fmt: skip
     if preset.reward_logits_weight:
         model_config[LOGITS_WEIGHT_KEY] = preset.reward_logits_weight
+    if preset.statistics_head:
+        model_config[LAYOUT_KEY] = layout
     config = (
         algorithm_class(preset.algo)
         .get_default_config()

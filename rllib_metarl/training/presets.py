@@ -37,6 +37,9 @@ class Preset:
     reward_prediction_coeff: float = 0.0
     # With reward prediction: the policy's logits add the predicted rewards times a learned weight starting here.
     reward_logits_weight: float = 0.0
+    # PPO with trial-statistics inputs only: the policy adds a per-action score from each action's statistics, one
+    # MLP shared by all actions (models.statistics_head).
+    statistics_head: bool = False
     # With reward prediction: seconds of supervised training of the memory and reward head on random play before the
     # RL run (rllib_metarl.training.pretraining); 0: none. Part of the training budget, like stop_time_s.
     pretrain_memory_s: float = 0.0
@@ -194,6 +197,9 @@ def get_preset(task_name: str, **overrides: Any) -> Preset:
     if preset.core not in CORES_WITHOUT_TOKENIZER and not preset.tokenizer_hiddens:
         raise ValueError(f"only the {' and '.join(CORES_WITHOUT_TOKENIZER)} cores may have no tokenizer, got "
                          f"core={preset.core!r} with tokenizer_hiddens=()")  # fmt: skip
+    if preset.statistics_head and (preset.algo != "ppo" or preset.reward_prediction_coeff):
+        raise ValueError(f"statistics_head needs algo='ppo' and no reward prediction, got algo={preset.algo!r} and "
+                         f"reward_prediction_coeff={preset.reward_prediction_coeff!r}")  # fmt: skip
     if preset.reward_prediction_coeff and preset.algo != "ppo":
         raise ValueError(
             f"reward_prediction_coeff {preset.reward_prediction_coeff!r} needs algo='ppo', got algo={preset.algo!r}"

@@ -11,6 +11,7 @@ from rllib_metarl.wrappers.trial_statistics import (
     TrialStatistics,
     TrialStatisticsWrapper,
     VectorTrialStatisticsWrapper,
+    statistics_layout,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "TrialStatisticsWrapper",
     "VectorActionRewardTimestepWrapper",
     "VectorTrialStatisticsWrapper",
+    "statistics_layout",
 ]

@@ -20,8 +20,8 @@ and, in a task with states,
 
 :class:`TrialStatisticsWrapper` wraps a single env and :class:`VectorTrialStatisticsWrapper` a native vector env;
 both keep their counts in one :class:`TrialStatistics`, so their numbers are the same. The agent env puts the
-action-reward-timestep wrapper on top (``rllib_metarl.tasks.make_agent_env`` with ``trial_statistics=True``; on the command line
-``--env-arg trial_statistics=True``).
+action-reward-timestep wrapper on top (``rllib_metarl.tasks.make_agent_env`` with ``trial_statistics=True``; on the
+command line ``--env-arg trial_statistics=True``).
 """
 
 from __future__ import annotations
@@ -240,3 +240,13 @@ def _states(env: gym.Env, num_states: int | None, states_of: StatesOf | None) ->
                              f"(the observation has {observation_size} numbers)")  # fmt: skip
         states_of = one_hot_states
     return num_states, states_of
+
+
+def statistics_layout(env: gym.Env) -> tuple[int, int, int] | None:
+    """Where an agent env's observation holds the trial statistics: (offset, actions, states), or None without them.
+    They follow the task's own observation, which the action-reward-timestep wrapper keeps first."""
+    while isinstance(env, gym.Wrapper):
+        if isinstance(env, TrialStatisticsWrapper):
+            return gym.spaces.flatdim(env.env.observation_space), env.num_actions, env.num_states
+        env = env.env
+    return None

@@ -92,6 +92,8 @@ def test_recipes_name_everything_beyond_rl2():
     plain = {"preset": {"algo": "ppo", "core": "gru", "reward_prediction_coeff": 0.0}, "env_config": {}}
     assert recipe_of(plain) == Recipe("PPO + GRU", rl2=True)
     assert recipe_of({**plain, "env_config": {"trial_statistics": True}}).text == "PPO + GRU, trial-statistics inputs"
+    head = {"preset": {**plain["preset"], "statistics_head": True}, "env_config": {"trial_statistics": True}}
+    assert recipe_of(head).text == "PPO + GRU, trial-statistics inputs, per-action statistics head"
     started = recipe_of({**plain, "init_from": "/nowhere/exp/PPO_x/checkpoint_000001"})
     assert started == Recipe("PPO + GRU, started from the checkpoint /nowhere/exp/PPO_x/checkpoint_000001", rl2=False)
     pretrained = {"preset": {"algo": "ppo", "core": "attention", "reward_prediction_coeff": 1.0,

@@ -126,3 +126,11 @@ def test_agent_env_and_its_vector_twin_carry_the_statistics():
     observations, _ = vector.reset(seed=0)
     single_observation, _ = single.reset(seed=0)
     np.testing.assert_array_equal(observations[0], single_observation)
+
+
+def test_statistics_layout_of_agent_envs():
+    from rllib_metarl.wrappers import statistics_layout
+
+    assert statistics_layout(make_agent_env("tabular_mdp", {"trial_statistics": True})) == (10, 5, 10)
+    assert statistics_layout(make_agent_env("k_armed", {"trial_statistics": True})) == (0, 5, 1)
+    assert statistics_layout(make_agent_env("k_armed")) is None

@@ -1,0 +1,80 @@
+"""A policy head that scores every action from its own trial statistics, with weights shared across actions (PPO).
+
+With trial-statistics inputs (``rllib_metarl.wrappers.trial_statistics``) a policy ``pi(core_t)`` must learn, for each
+of the k actions separately, that action's visit count and mean reward sit in its own slots of the input: with k = 50
+arms every slot gets a fiftieth of the gradient, and an agent trained so settles on a few fixed arms instead (the
+experiment record in ``docs/notes/`` measures it). This head adds to the policy's logits one score per action,
+computed by one small MLP from the core's output and that action's statistics alone:
+
+    logits_t[a] = pi(core_t)[a] + g(W core_t, statistics_t[a])
+
+so what the MLP ``g`` learns about one action holds for every action. ``statistics_t[a]`` is the action's visit
+share and mean reward, and in a task with states its row of estimated transitions and its action value, all at the
+current state (the wrapper's layout, read from the observation). The value function is PPO's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from ray.rllib.algorithms.ppo.torch.default_ppo_torch_rl_module import DefaultPPOTorchRLModule
+from ray.rllib.core.columns import Columns
+from ray.rllib.core.models.base import ACTOR, CRITIC, ENCODER_OUT
+
+LAYOUT_KEY = "statistics_layout"  # in the module's model_config: (offset, actions, states) of the statistics
+CORE_SUMMARY = 16  # numbers of the core's output the shared MLP reads beside an action's statistics
+HIDDEN = 32  # the shared MLP's width
+
+
+def per_action_statistics(observations: torch.Tensor, offset: int, actions: int, states: int) -> torch.Tensor:
+    """(..., obs) -> (..., actions, features): each action's statistics from the wrapper's blocks (visits, means,
+    then with states the transition rows and the action values), which follow the task's own observation."""
+    visits = observations[..., offset : offset + actions]
+    means = observations[..., offset + actions : offset + 2 * actions]
+    columns = [visits.unsqueeze(-1), means.unsqueeze(-1)]
+    if states > 1:
+        start = offset + 2 * actions
+        transitions = observations[..., start : start + actions * states].unflatten(-1, (actions, states))
+        values = observations[..., start + actions * states : start + actions * (states + 1)]
+        columns += [transitions, values.unsqueeze(-1)]
+    return torch.cat(columns, dim=-1)
+
+
+class StatisticsHeadPPOModule(DefaultPPOTorchRLModule):
+    """RLlib's default PPO module whose logits add a per-action score from each action's trial statistics."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.layout = tuple(self.model_config[LAYOUT_KEY])
+        offset, actions, states = self.layout
+        features = 2 + (states + 1 if states > 1 else 0)
+        self.core_summary = torch.nn.Linear(self.model_config["lstm_cell_size"], CORE_SUMMARY)
+        self.action_scorer = torch.nn.Sequential(
+            torch.nn.Linear(CORE_SUMMARY + features, HIDDEN), torch.nn.Tanh(), torch.nn.Linear(HIDDEN, 1)
+        )
+
+    def _logits(self, actor_features: torch.Tensor, observations: torch.Tensor) -> torch.Tensor:
+        statistics = per_action_statistics(observations.float(), *self.layout)  # (B, T, A, F)
+        summary = self.core_summary(actor_features).unsqueeze(-2).expand(*statistics.shape[:-1], CORE_SUMMARY)
+        scores = self.action_scorer(torch.cat([summary, statistics], dim=-1)).squeeze(-1)
+        return self.pi(actor_features) + scores
+
+    def _forward(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        # PPO's own inference and exploration pass (DefaultPPOTorchRLModule._forward) with this module's logits.
+        encoder_outs = self.encoder(batch)
+        output = {Columns.ACTION_DIST_INPUTS: self._logits(encoder_outs[ENCODER_OUT][ACTOR], batch[Columns.OBS])}
+        if Columns.STATE_OUT in encoder_outs:
+            output[Columns.STATE_OUT] = encoder_outs[Columns.STATE_OUT]
+        return output
+
+    def _forward_train(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        # PPO's own train pass (DefaultPPOTorchRLModule._forward_train) with this module's logits.
+        encoder_outs = self.encoder(batch)
+        output = {
+            Columns.EMBEDDINGS: encoder_outs[ENCODER_OUT][CRITIC],
+            Columns.ACTION_DIST_INPUTS: self._logits(encoder_outs[ENCODER_OUT][ACTOR], batch[Columns.OBS]),
+        }
+        if Columns.STATE_OUT in encoder_outs:
+            output[Columns.STATE_OUT] = encoder_outs[Columns.STATE_OUT]
+        return output
