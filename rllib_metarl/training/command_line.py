@@ -244,27 +244,7 @@ def parse_experiment(
         preset = get_preset(task.name, **fields)
     except ValueError as error:
         parser.error(str(error))
-    try:
-        stages = curriculum_stages(task, preset)
-    except ValueError as error:
-        parser.error(str(error))
-    spaces, lengths = [], []
-    for index, stage in enumerate(stages):  # each stage's task, checked as the run's own below
-        _, stage_config, _ = stage_settings(stage, index, env_config, preset)
-        if not args.address:
-            check_memory(parser, task, stage_config, preset, args.eval_trials, declared_sizes(task, stage_config))
-        try:
-            agent_env = make_agent_env(task, stage_config)
-        except (TypeError, ValueError) as error:
-            parser.error(f"{task.name}, curriculum stage {stage.name}: {error}")
-        spaces.append((agent_env.observation_space, agent_env.action_space))
-        lengths.append(task.trial_length_of(stage_config))
-        agent_env.close()
-    if stages:
-        try:
-            check_same_network(stages, spaces, lengths, preset.core)
-        except ValueError as error:
-            parser.error(str(error))
+    check_curriculum(parser, task, env_config, preset, args)
     sizes = declared_sizes(task, env_config)
     if not args.address:  # before the env is built: a large task can take the memory at construction
         check_memory(parser, task, env_config, preset, args.eval_trials, sizes)
@@ -353,6 +333,39 @@ def check_resources(parser: argparse.ArgumentParser, preset: Preset, address: st
     if needed > cpus:
         parser.error(f"-w {preset.num_workers}: a trial takes {needed} CPUs (1 + 1 per remote env runner), and a local "
                      f"Ray here has {cpus}; use -w {cpus - 1} or fewer, or --address of a larger cluster")  # fmt: skip
+
+
+def check_curriculum(parser: argparse.ArgumentParser, task: Task, env_config: dict[str, Any], preset: Preset,
+                     args: argparse.Namespace) -> None:  # fmt: skip
+    """Refuse a curriculum (training.curriculum) that is declared wrong, whose stages' tasks are refused or too large
+    for this machine, or whose stages would change the agent's network."""
+    try:
+        stages = curriculum_stages(task, preset)
+    except ValueError as error:
+        parser.error(str(error))
+    spaces, lengths = [], []
+    for index, stage in enumerate(stages):  # each stage's task, checked as the run's own below
+        _, stage_config, _ = stage_settings(stage, index, env_config, preset)
+        stage_sizes = declared_sizes(task, stage_config)
+        if not args.address:
+            check_memory(parser, task, stage_config, preset, args.eval_trials, stage_sizes)
+        try:
+            agent_env = make_agent_env(task, stage_config)
+        except (TypeError, ValueError) as error:
+            parser.error(f"{task.name}, curriculum stage {stage.name}: {error}")
+        if not args.address and stage_sizes is not None:  # again with the agent's own inputs (statistics included)
+            inputs = gym.spaces.flatdim(agent_env.observation_space)
+            check_memory(
+                parser, task, stage_config, preset, args.eval_trials, replace(stage_sizes, observation_size=inputs)
+            )
+        spaces.append((agent_env.observation_space, agent_env.action_space))
+        lengths.append(task.trial_length_of(stage_config))
+        agent_env.close()
+    if stages:
+        try:
+            check_same_network(stages, spaces, lengths, preset.core)
+        except ValueError as error:
+            parser.error(str(error))
 
 
 def declared_sizes(task: Task, env_config: dict[str, Any]) -> TrialSizes | None:
