@@ -2,8 +2,8 @@
 
 With trial-statistics inputs (``rllib_metarl.wrappers.trial_statistics``) a policy ``pi(core_t)`` must learn, for each
 of the k actions separately, that action's visit count and mean reward sit in its own slots of the input: with k = 50
-arms every slot gets a fiftieth of the gradient, and an agent trained so settles on a few fixed arms instead (the
-experiment record in ``docs/notes/`` measures it). This head adds to the policy's logits one score per action,
+arms every slot gets a fiftieth of the gradient, and an agent trained so settles on a few fixed arms instead
+(``docs/notes/2026-11-27-long-horizons.md`` measures it). This head adds to the policy's logits one score per action,
 computed by one small MLP from the core's output and that action's statistics alone:
 
     logits_t[a] = pi(core_t)[a] + g(W core_t, statistics_t[a])

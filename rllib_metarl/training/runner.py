@@ -139,8 +139,6 @@ def train_curriculum(experiment: Experiment) -> int:
     """Train the curriculum's stages in turn (``training.curriculum``), each from the stage before's best checkpoint,
     skipping those already summarized; then write the curriculum's summary: the last stage's, with every stage's
     training time. The exit code."""
-    import ray
-
     stages = curriculum_stages(get_task(experiment.task), experiment.preset)
     init_from, summaries = experiment.init_from, []
     for index, stage in enumerate(stages):
@@ -153,6 +151,8 @@ def train_curriculum(experiment: Experiment) -> int:
             check_same_experiment(stage_experiment)
             with running(stage_experiment):
                 code = train(stage_experiment)
+            import ray  # imported by the stage's run, after its settings (training.ray_session)
+
             ray.shutdown()  # the next stage starts its own
             if code:
                 return code

@@ -7,12 +7,13 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import run_script
+from conftest import run_script, script_env
 
 from rllib_metarl.analysis.recipe import recipe_of
 from rllib_metarl.tasks import get_task
 from rllib_metarl.training.curriculum import Stage, curriculum_stages, describe, stage_settings
 from rllib_metarl.training.presets import get_preset
+from rllib_metarl.training.ray_session import AUTH_MODE, LOOPBACK_SWITCH
 
 
 def test_stages_from_the_preset():
@@ -49,7 +50,9 @@ def test_curriculum_trains_stage_by_stage_and_resumes_at_its_stage(tmp_path):
     storage = tmp_path / "runs"
     args = ["--k", "3", "--set", "curriculum=n=4,6", "--stop-iters", "1", "--num-samples", "1",
             "--eval-trials", "10", "--storage-path", str(storage), "--name", "steps", "--no-dashboard"]  # fmt: skip
-    result = run_script("rl2_bandits.py", *args)
+    # As from a user's shell: none of the Ray settings the suite's own process made (each stage makes them again).
+    env = {key: value for key, value in script_env().items() if key not in (AUTH_MODE, LOOPBACK_SWITCH)}
+    result = run_script("rl2_bandits.py", *args, env=env)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     experiment = storage / "steps"
     first, second = experiment / "stage-1-trial_length=4", experiment / "stage-2-trial_length=6"
@@ -74,7 +77,7 @@ def test_curriculum_trains_stage_by_stage_and_resumes_at_its_stage(tmp_path):
     (second / "summary.csv").unlink()
     (experiment / "summary.csv").unlink()
     stage_one_before = (first / "summary.csv").read_text()
-    rerun = run_script("rl2_bandits.py", *args)
+    rerun = run_script("rl2_bandits.py", *args, env=env)
     assert rerun.returncode == 0, (rerun.stdout + rerun.stderr)[-3000:]
     assert "Stage trial_length=4 done" in rerun.stdout and (first / "summary.csv").read_text() == stage_one_before
     assert (second / "summary.csv").exists() and (experiment / "summary.csv").exists()
