@@ -84,7 +84,8 @@ class TrialStatistics:
         mean_rewards = np.divide(self.reward_sums, self.visits, out=np.zeros_like(self.visits), where=self.visits > 0)
         parts = [self.visits[rows, states] / self.trial_length, mean_rewards[rows, states]]
         if self.transitions is not None:
-            estimated = (self.transitions + 1.0) / (self.visits[..., None] + self.num_states)
+            moves = self.transitions.sum(axis=-1, keepdims=True)  # visits minus the steps that ended an episode
+            estimated = (self.transitions + 1.0) / (moves + self.num_states)
             q_values = optimal_q_values(estimated, mean_rewards, self.value_horizon)[:, 0]
             parts += [estimated[rows, states].reshape(len(states), -1), q_values[rows, states] / self.value_horizon]
         return np.concatenate(parts, axis=1).astype(np.float32)

@@ -85,6 +85,10 @@ def test_mdp_transitions_and_values_by_hand():
     # Q_1(s0, a0) = 0 + (1/2, 1/2) . (1, 0); Q_1(s0, a1) = 1 + (1/3, 2/3) . (1, 0); over H = 2.
     np.testing.assert_allclose(at_state_0["values"], [0.25, 2 / 3])
     assert env.statistics.transitions[0].sum() == 1  # the step into the next inner episode is not a transition
+    observation, *_ = env.step(1)  # back in state 1, where action 0 was taken once, at an episode's end
+    again = split(observation)
+    np.testing.assert_array_equal(again["visits"], [0.25, 0])
+    np.testing.assert_allclose(again["transitions"], [0.5, 0.5, 0.5, 0.5])  # still the prior's: no transition seen
 
 
 def test_sizes_spaces_and_the_gymnasium_checker():
