@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from rllib_metarl.models import CORES
 from rllib_metarl.tasks.registry import make_agent_vector_env
 from tests.conftest import script_env
 
@@ -151,9 +152,10 @@ def test_mdp_memory_probe_smoke_trains_every_core(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     rows = records(output)
-    assert [r["core"] for r in rows] == ["lstm", "gru", "attention"]
+    assert [r["core"] for r in rows] == list(CORES)
     # The attention options reach the attention core alone, and its record says so.
-    assert [(r.get("attention_window"), r.get("tokenizer")) for r in rows] == [(None, None)] * 2 + [(2, False)]
+    options = [(r.get("attention_window"), r.get("tokenizer")) for r in rows]
+    assert options == [(2, False) if r["core"] == "attention" else (None, None) for r in rows]
     assert all(r["updates"] >= 2 and r["env_steps"] == 100 * r["trials"] and np.isfinite(r["learned"]) for r in rows)
     result = run_benchmark("mdp_memory_probe.py", "--lr", "0", timeout=60)
     assert result.returncode == 2 and "--lr must be positive, got 0.0" in result.stderr
