@@ -308,8 +308,9 @@ def agents_markdown(frame: pd.DataFrame) -> str:
 
 def merge_into_saved(frame: pd.DataFrame, output_dir: Path) -> pd.DataFrame:
     """The saved tables with ``frame``'s cells measured again, in table and cell order: the baselines' rows replaced
-    by ``frame``'s. An agent column keeps the saved agent where ``frame`` has none, or one with a lower held-out mean
-    on the same held-out trials (a saved agent whose run is gone cannot be scored on the tuning trials again). Rows
+    by ``frame``'s. An agent column keeps the saved agent where ``frame`` has none, or another agent with a lower
+    held-out mean on the same held-out trials (a saved agent whose run is gone cannot be scored on the tuning trials
+    again); the same agent measured again replaces its row. Rows
     saved before the ``command`` column existed take the command named in the saved ``rl2_tables.md``."""
     saved = pd.read_csv(output_dir / "rl2_tables.csv")
     if "command" not in saved:
@@ -320,11 +321,16 @@ def merge_into_saved(frame: pd.DataFrame, output_dir: Path) -> pd.DataFrame:
     kept = [saved[~redone]]
     for (cell, method), rows in saved[redone].groupby([_cells(saved[redone]), "method"], sort=False):
         new = frame[(_cells(frame) == cell) & (frame["method"] == method)]
-        same_trials = not new.empty and (new["trials"].iloc[0], new["seed"].iloc[0]) == (
-            rows["trials"].iloc[0],
-            rows["seed"].iloc[0],
+        saved_row = rows.iloc[0]
+        new_row = None if new.empty else new.iloc[0]
+        # Another agent measured on the same held-out trials, and worse: the saved one stays.
+        worse = (
+            new_row is not None
+            and (new_row["trials"], new_row["seed"]) == (saved_row["trials"], saved_row["seed"])
+            and new_row["checkpoint"] != saved_row["checkpoint"]
+            and saved_row["mean"] > new_row["mean"]
         )
-        if method in (RL2, BEST) and (new.empty or (same_trials and rows["mean"].iloc[0] > new["mean"].iloc[0])):
+        if method in (RL2, BEST) and (new_row is None or worse):
             kept.append(rows)
             frame = frame.drop(new.index)
     merged = pd.concat([*kept, frame], ignore_index=True)

@@ -155,15 +155,19 @@ def test_update_replaces_only_the_cells_it_measures(tmp_path):
 
 
 def test_update_keeps_a_saved_agent_the_new_measurement_does_not_beat(tmp_path):
-    def row(method, mean, n=100):
+    def row(method, mean, n=100, checkpoint=""):
         return {"table": "bandits", "n": n, "k": 50, "method": method, "trials": 1000, "seed": 0, "mean": mean,
-                "command": "python -m analysis.rl2_tables"}  # fmt: skip
+                "command": "python -m analysis.rl2_tables", "checkpoint": checkpoint}  # fmt: skip
 
-    saved = pd.DataFrame([row("Random", 50.0), row("RL^2", 52.3), row("Best agent", 52.3), row("Random", 5.0, n=10)])
+    agent = {"checkpoint": "a"}
+    saved = pd.DataFrame([row("Random", 50.0), row("RL^2", 52.3, **agent), row("Best agent", 52.3, **agent),
+                          row("Random", 5.0, n=10)])  # fmt: skip
     saved.to_csv(tmp_path / "rl2_tables.csv", index=False)
-    better = pd.DataFrame([row("Random", 50.1), row("Best agent", 57.5)])  # a new recipe, no new RL^2 agent
+    better = pd.DataFrame([row("Random", 50.1), row("Best agent", 57.5, checkpoint="b")])  # a new recipe, no RL^2
     merged = rl2_tables.merge_into_saved(better, tmp_path).set_index(["n", "method"])["mean"]
     assert merged.to_dict() == {(100, "Random"): 50.1, (100, "RL^2"): 52.3, (100, "Best agent"): 57.5,
                                 (10, "Random"): 5.0}  # fmt: skip
-    worse = pd.DataFrame([row("Random", 50.1), row("Best agent", 51.0)])
+    worse = pd.DataFrame([row("Random", 50.1), row("Best agent", 51.0, checkpoint="b")])
     assert rl2_tables.merge_into_saved(worse, tmp_path).set_index(["n", "method"])["mean"][(100, "Best agent")] == 52.3
+    again = pd.DataFrame([row("Random", 50.1), row("Best agent", 51.0, checkpoint="a")])  # the same agent, re-measured
+    assert rl2_tables.merge_into_saved(again, tmp_path).set_index(["n", "method"])["mean"][(100, "Best agent")] == 51.0
