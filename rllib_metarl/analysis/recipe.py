@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rllib_metarl.training.experiment_folder import SETTINGS_FILE
+
 RL2 = "RL^2"
 BEST = "Best agent"
 
@@ -51,6 +53,6 @@ def recipe_of(settings: dict[str, Any]) -> Recipe:
 def _agent_name(init_from: str) -> str:
     """The experiment whose checkpoint ``init_from`` (an RLModule folder inside a checkpoint) belongs to."""
     for parent in Path(init_from).parents:
-        if (parent / "experiment.json").exists():
+        if (parent / SETTINGS_FILE).exists():
             return f"the agent of {parent.name}"
     return f"the checkpoint {init_from}"
