@@ -24,6 +24,7 @@ from rllib_metarl.training.command_line import EnvOption, Experiment, concurrent
 from rllib_metarl.training.curriculum import curriculum_stages, describe, stage_settings
 from rllib_metarl.training.experiment_folder import ExperimentBusy, SettingsDiffer, check_same_experiment, running
 from rllib_metarl.training.initial_weights import PRETRAINED_DIR, PRETRAINING_STATS, check_initial_weights, pretrained
+from rllib_metarl.training.metrics import METRICS_WINDOW
 from rllib_metarl.training.ray_session import prepare_ray_environment, start_ray
 from rllib_metarl.training.storage import SpaceWatch, disk_error_message, repair_tune_state
 from rllib_metarl.training.tune_setup import best_checkpoint, checkpoint_metrics, make_tuner
@@ -90,7 +91,7 @@ def run(experiment: Experiment) -> dict[str, Any]:
 
 def print_summary(summary: dict[str, Any], experiment: Experiment) -> None:
     print()
-    print(f"Best checkpoint (highest training return): {summary['checkpoint']}")
+    print(f"Best checkpoint (highest training return, last {METRICS_WINDOW} trials): {summary['checkpoint']}")
     if "mean_return" in summary:
         print(
             f"Held-out evaluation, frozen weights, greedy actions, {summary['trials']} trials of {experiment.task}: "

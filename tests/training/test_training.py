@@ -15,6 +15,7 @@ from rllib_metarl.analysis.load import load_experiment
 from rllib_metarl.analysis.tensorboard import load_scalars
 from rllib_metarl.evaluation import evaluate_checkpoint
 from rllib_metarl.training.config import algorithm_config
+from rllib_metarl.training.metrics import CHECKPOINT_SCORE
 from rllib_metarl.training.presets import get_preset
 from tests.conftest import run_script
 
@@ -48,6 +49,7 @@ def test_task_env_is_built_by_name_inside_a_remote_env_runner(local_ray):
     assert 0 <= runners["episode_return_mean"] <= 10
     assert 0 <= runners["meta"]["optimal_action_rate"] <= 1
     assert runners["meta"]["regret"] >= 0
+    assert result[CHECKPOINT_SCORE] == pytest.approx(runners["episode_return_mean"])  # the first iteration's trials
 
 
 @pytest.mark.slow
@@ -262,6 +264,23 @@ def test_a_run_can_start_from_another_runs_weights_and_a_misfit_is_named(local_r
         check_initial_weights(other_core)
 
 
+def test_the_checkpoint_score_is_the_mean_return_of_the_last_window_of_trials():
+    from rllib_metarl.training.callbacks import MetaRLMetrics
+    from rllib_metarl.training.metrics import METRICS_WINDOW
+
+    callback, scores = MetaRLMetrics(), []
+    per_iteration = METRICS_WINDOW // 4  # four iterations fill the window
+    for value in [10.0, 20.0, 30.0, 40.0, 50.0, float("nan"), 60.0]:  # NaN: an iteration in which no trial ended
+        result = {"env_runners": {"episode_return_mean": value, "num_episodes": 0 if value != value else per_iteration}}
+        callback.on_train_result(result=result)
+        scores.append(result[CHECKPOINT_SCORE])
+    assert scores[:3] == [10.0, 15.0, 20.0]  # the window fills
+    assert scores[4:] == [35.0, 35.0, 45.0]  # then it slides: the last four iterations' trials, weighted by count
+    first = {"env_runners": {"episode_return_mean": float("nan"), "num_episodes": 0}}
+    MetaRLMetrics().on_train_result(result=first)
+    assert first[CHECKPOINT_SCORE] != first[CHECKPOINT_SCORE]  # NaN before any trial has ended
+
+
 def test_tune_keeps_the_checkpoints_with_the_highest_training_return(tmp_path):
     from ray.train import Checkpoint
     from ray.train._internal.checkpoint_manager import _CheckpointManager
@@ -273,7 +292,7 @@ def test_tune_keeps_the_checkpoints_with_the_highest_training_return(tmp_path):
     manager = _CheckpointManager(checkpoint_config(get_preset("tabular_mdp")))  # Tune's own bookkeeping
     returns = [150.0, 149.0, 151.0, 100.0, 101.0, 102.0]  # the best come early, as when a run falls back
     for iteration, value in enumerate(returns):
-        result = {"training_iteration": iteration, "env_runners": {"episode_return_mean": value}}
+        result = {"training_iteration": iteration, "env_runners": {"episode_return_mean": value, "num_episodes": 500}}
         MetaRLMetrics().on_train_result(result=result)  # as RLlib calls it on every training result
         folder = tmp_path / f"checkpoint_{iteration}"
         folder.mkdir()
