@@ -21,14 +21,18 @@ import pandas as pd
 
 from rllib_metarl.analysis.generalization import as_matrix
 from rllib_metarl.analysis.generalization import markdown as generalization_markdown
+from rllib_metarl.analysis.regret import BAYES_OPTIMAL
 from rllib_metarl.analysis.rl2_tables import agents_markdown as rl2_agents_markdown
 from rllib_metarl.analysis.rl2_tables import markdown as rl2_markdown
 from rllib_metarl.analysis.rl2_tables import measured_by
+from rllib_metarl.analysis.seeds import TRAINED
+from rllib_metarl.baselines.bandits import RandomPolicy
 from rllib_metarl.tasks import TASKS
 from rllib_metarl.utils.atomic_io import write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 ANALYSES = ROOT / "analysis" / "results"
+REGRET_TARGET = 1.5  # an agent's regret within this factor of the Bayes-optimal policy's meets the target
 BENCHMARKS = ROOT / "benchmarks" / "results"
 README_BEGIN = "<!-- headline results: written by python -m analysis.docs_pages -->"
 README_END = "<!-- end of headline results -->"
@@ -68,8 +72,11 @@ def interval(mean: float, low: float, high: float, digits: int = 3) -> str:
 
 # -- default runs: README's headline table and its page ---------------------------------------------------------------
 def default_runs_table(headline: bool = False) -> str:
-    """The newest run of every command; the headline keeps the built-in tasks' scripts as they ship."""
-    runs = newest(read_jsonl("default_runs"), ["command"])
+    """The newest run of every command (a run under ``--scheduler fifo``, which trains every seed its whole budget,
+    counts as one of the command's); the headline keeps the built-in tasks' scripts as they ship."""
+    runs = read_jsonl("default_runs")
+    runs["script"] = runs["command"].str.replace(r" --scheduler \w+", "", regex=True)
+    runs = newest(runs, ["script"])
     if headline:
         runs = runs[runs["task"].isin(TASKS) & ~runs["command"].str.contains("--stop-time")]
     rows = [
@@ -93,7 +100,8 @@ def default_runs_page() -> str:
 Each experiment script as it ships (its preset, seeds 0 and 1), trained on the project's 2-core CPU machine and
 evaluated with frozen weights and greedy actions on 1000 held-out trials; the wall time counts Ray's start-up and the
 evaluation. Data: `benchmarks/results/default_runs.jsonl`, written by `python benchmarks/default_runs.py TASK`
-(the newest run of each command).
+(the newest run of each command; a run with `--scheduler fifo` trains both seeds their whole budget instead of
+letting ASHA stop the weaker early, for the behavioural analyses' seeds axis, and counts as a run of its command).
 
 {default_runs_table()}
 """
@@ -190,25 +198,59 @@ def restless_table(figure: str, csv: str, digits: int) -> str:
 
 
 def harlow_table() -> str:
+    """Fraction correct per trial index: each seed's agent [95% Wilson interval], then their mean [t-interval]."""
     accuracy = pd.read_csv(ANALYSES / "harlow_accuracy.csv")
-    row = {"trial": "correct"} | {
-        str(r.trial): interval(r.correct, r.ci95_low, r.ci95_high) for r in accuracy.itertuples()
-    }
-    return table(pd.DataFrame([row]))
+    rows = [{"agent": f"seed {seed}"} | {str(r.trial): interval(r.correct, r.ci95_low, r.ci95_high)
+            for r in part.itertuples()} for seed, part in accuracy.groupby("seed")]  # fmt: skip
+    seeds = pd.read_csv(ANALYSES / "harlow_accuracy_across_seeds.csv")
+    if seeds["seeds"].iloc[0] > 1:
+        mean = {str(r.trial): interval(r.mean, r.ci95_low, r.ci95_high) for r in seeds.itertuples()}
+        rows.append({"agent": f"mean of {seeds['seeds'].iloc[0]} seeds"} | mean)
+    return table(pd.DataFrame(rows))
 
 
 def regret_table() -> str:
-    curves = pd.read_csv(ANALYSES / "regret_curves.csv")
-    last = curves[curves["pull"] == curves["pull"].max()].sort_values("mean_regret")
-    rows = [{"method": r.method, f"regret after {r.pull} pulls": interval(r.mean_regret, r.ci95_low, r.ci95_high, 2)}
-            for r in last.itertuples()]  # fmt: skip
+    """Per task, the regret after the whole trial: the trained agent's (mean over seeds), the Bayes-optimal policy's,
+    the agent's ratio to it against the 1.5x target, and the best classical baseline's."""
+    summary = pd.read_csv(ANALYSES / "regret_summary.csv")
+    rows = []
+    for task, part in summary.groupby("task", sort=False):
+        by_method = part.set_index("method")
+        agent, bayes = by_method.loc[TRAINED], by_method.loc[BAYES_OPTIMAL]
+        classical = by_method.drop([TRAINED, BAYES_OPTIMAL, RandomPolicy.name], errors="ignore")["regret"]
+        rows.append({
+            "task": task,
+            "trained agent": interval(agent.regret, agent.ci95_low, agent.ci95_high, 2),
+            "seeds": int(agent.seeds),
+            "Bayes-optimal": f"{bayes.regret:.2f}",
+            "agent / Bayes-optimal": f"{agent.ratio_to_bayes_optimal:.2f}",
+            f"within {REGRET_TARGET}x": "yes" if agent.ratio_to_bayes_optimal <= REGRET_TARGET else "no",
+            "best classical": f"{classical.idxmin()} {classical.min():.2f}",
+        })  # fmt: skip
+    return table(pd.DataFrame(rows))
+
+
+def generalization_matrices() -> tuple[str, str]:
+    """The mean return and the regret matrices, each cell the mean over the row's training seeds."""
+    cells = pd.read_csv(ANALYSES / "generalization_across_seeds.csv")
+    return (generalization_markdown(as_matrix(cells, "mean_return")),
+            generalization_markdown(as_matrix(cells, "regret_vs_bayes_optimal")))  # fmt: skip
+
+
+def eleven_arm_table() -> str:
+    """The final agents' held-out return and strategy rates, per seed and their mean [t-interval]."""
+    final = pd.read_csv(ANALYSES / "eleven_arm_final.csv")
+    figures = ["return", "informative_first", "target_after_informative"]
+    rows = [{"agent": f"seed {r['seed']}", **{f: f"{r[f]:.3f}" for f in figures}} for _, r in final.iterrows()]
+    seeds = pd.read_csv(ANALYSES / "eleven_arm_final_across_seeds.csv").set_index("figure")
+    if len(final) > 1:
+        rows.append({"agent": f"mean of {len(final)} seeds",
+                     **{f: interval(*seeds.loc[f, ["mean", "ci95_low", "ci95_high"]]) for f in figures}})  # fmt: skip
     return table(pd.DataFrame(rows))
 
 
 def behaviour_page() -> str:
-    generalization = pd.read_csv(ANALYSES / "generalization.csv")
-    regret = generalization_markdown(as_matrix(generalization, "regret_vs_bayes_optimal"))
-    returns = generalization_markdown(as_matrix(generalization, "mean_return"))
+    returns, regret = generalization_matrices()
     return f"""{GENERATED}
 # Wang et al.'s behavioural analyses, measured here
 
@@ -259,8 +301,9 @@ The effective learning rate per regime: a delta rule fitted to each player's cho
 
 ## Harlow task: fraction correct per trial on held-out objects
 
-[95% Wilson interval]. Data: `harlow_accuracy.csv` (and `harlow_training.csv` over training), written by
-`python -m analysis.harlow --experiment EXPERIMENT`.
+Each training seed's agent [95% Wilson interval over episodes] and their mean [95% t-interval across seeds]. Data:
+`harlow_accuracy.csv` (per seed), `harlow_accuracy_across_seeds.csv` and `harlow_training.csv` (over training),
+written by `python -m analysis.harlow --experiment EXPERIMENT` on the experiment of `python tune_configs/harlow.py`.
 
 {harlow_table()}
 
@@ -268,9 +311,11 @@ The effective learning rate per regime: a delta rule fitted to each player's cho
 
 ## Dependent bandits: generalization across difficulties
 
-Mean return per 100-pull trial of the agent trained on each difficulty (rows) on every difficulty (columns), then
-its regret against the exact Bayes-optimal return. Data: `generalization.csv`, written by
-`python -m analysis.generalization --storage-path STORAGE`.
+Mean return per 100-pull trial of the agents trained on each difficulty (rows) on every difficulty (columns), then
+their regret against the exact Bayes-optimal return; each cell is the mean over the row's training seeds. Data:
+`generalization.csv` (per seed) and `generalization_across_seeds.csv` (with 95% t-intervals), written by
+`python -m analysis.generalization --experiment EXPERIMENT ...` on the default runs of
+`python tune_configs/two_armed_dependent.py --difficulty D`.
 
 {returns}
 
@@ -278,11 +323,14 @@ its regret against the exact Bayes-optimal return. Data: `generalization.csv`, w
 
 ![generalization](../../analysis/results/generalization.png)
 
-## Regret within a trial (dependent uniform)
+## Regret within a trial: the two-armed tasks
 
-Cumulative expected regret against an oracle that knows the arms, the agent and the tuned baselines on the same
-held-out trials [95% interval]. Data: `regret_curves.csv`, written by `python -m analysis.regret --experiment
-EXPERIMENT`.
+Cumulative expected regret after the 100-pull trial against an oracle that knows the arms, every player on the same
+held-out trials: the default run's agents (the mean over training seeds [95% t-interval across them]), the exact
+Bayes-optimal policy, and the best of RL^2's tuned classical baselines. The target is an agent within 1.5x the
+Bayes-optimal regret. Data: `regret_summary.csv` (every method, one task per `python -m analysis.regret --experiment
+EXPERIMENT` on the experiment of `python tune_configs/two_armed_independent.py` or `two_armed_dependent.py
+--difficulty D`); the figure and `regret_curves.csv` are the curves of the last task measured.
 
 {regret_table()}
 
@@ -290,7 +338,12 @@ EXPERIMENT`.
 
 ## Eleven-arm: the informative-arm strategy over training
 
-Data: `eleven_arm_strategy.csv`, written by `python -m analysis.eleven_arm --experiment EXPERIMENT`.
+The final agents' held-out return and rates (frozen, greedy), per training seed and their mean [95% t-interval]; the
+figure's curves are each seed's rates over training (sampled actions). Data: `eleven_arm_final.csv`,
+`eleven_arm_final_across_seeds.csv` and `eleven_arm_strategy.csv`, written by `python -m analysis.eleven_arm
+--experiment EXPERIMENT` on the experiment of `python tune_configs/eleven_arm.py`.
+
+{eleven_arm_table()}
 
 ![eleven-arm strategy](../../analysis/results/eleven_arm_strategy.png)
 """

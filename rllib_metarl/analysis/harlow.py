@@ -1,14 +1,16 @@
 """Harlow task: the fraction of correct choices per trial index (1..6) on held-out objects, over training.
 
-    python -m analysis.harlow --experiment ~/ray_results/harlow-20261122-093000
+    python -m analysis.harlow --experiment ~/ray_results/harlow-20261122-093000 [EXPERIMENT ...]
 
 A learned "learning set" shows as chance (50%) on trial 1, when the agent cannot know which of two novel objects pays,
 and near 100% on trials 2-6. Two sources, both on objects from the held-out pool:
 - over training: the greedy evaluation the Harlow preset runs every few iterations (``held_out/correct_trial_<i>`` in
   the Tune results);
-- the final agent: the experiment's best checkpoint, frozen, on ``--episodes`` held-out episodes.
-Writes ``harlow_accuracy.csv`` (the final agent, one row per trial index), ``harlow_training.csv`` (one row per
-evaluation during training) and ``harlow_accuracy.png``.
+- the final agents: every training seed's best checkpoint, frozen, on ``--episodes`` held-out episodes; the trained
+  agent's figure is the mean over seeds with a 95% t-interval across them.
+Writes ``harlow_accuracy.csv`` (per seed and trial index), ``harlow_accuracy_across_seeds.csv`` (per trial index, the
+mean over seeds), ``harlow_training.csv`` (one row per seed and evaluation during training) and
+``harlow_accuracy.png``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from rllib_metarl.analysis.figures import plt, save_figure
-from rllib_metarl.analysis.load import experiment_checkpoint, load_experiment
+from rllib_metarl.analysis.load import load_experiment
+from rllib_metarl.analysis.seeds import TRAINED, across_seeds, add_agent_arguments, agents_of, output_dir_of
 from rllib_metarl.cli.arguments import positive_int
 from rllib_metarl.utils.atomic_io import write_csv
 from rllib_metarl.utils.stats import wilson_interval
@@ -68,23 +71,40 @@ def accuracy_over_training(experiment: str | Path) -> pd.DataFrame:
     return frame.rename(columns={c: f"trial_{c.rsplit('_', 1)[1]}" for c in columns}).reset_index(drop=True)
 
 
-def plot(final: pd.DataFrame, training: pd.DataFrame, output: Path) -> Path:
+def final_accuracies(agents: list[tuple[int, str]], episodes: int, seed: int) -> pd.DataFrame:
+    """Every training seed's agent on the same held-out episodes: fraction correct per seed and trial index."""
+    return pd.concat(
+        [final_accuracy(checkpoint, episodes, seed).assign(agent=TRAINED, seed=training_seed)
+         for training_seed, checkpoint in agents],
+        ignore_index=True,
+    )  # fmt: skip
+
+
+def training_histories(experiments: list[str]) -> pd.DataFrame:
+    """The held-out evaluations during training of every seed of the experiments (none for a lone checkpoint)."""
+    if not experiments:
+        return pd.DataFrame(columns=["seed", "training_iteration", "time_total_s", "env_steps"])
+    return pd.concat([accuracy_over_training(experiment) for experiment in experiments], ignore_index=True)
+
+
+def plot(final: pd.DataFrame, seeds: pd.DataFrame, training: pd.DataFrame, output: Path) -> Path:
+    """Left: the final agents per trial index, the mean over seeds with its interval (one seed: its Wilson interval
+    over episodes) and each seed's points. Right: every seed's held-out evaluations during training."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    trial_columns = [c for c in training.columns if c.startswith("trial_")]
-    best_seed = training.groupby("seed")[trial_columns[1:]].mean().mean(axis=1).idxmax()
-    curve = training[training["seed"] == best_seed]
-    for position in sorted({0, min(1, len(curve) - 1), len(curve) - 1}):  # the first two and the last evaluation
-        row = curve.iloc[position]
-        left.plot(range(1, len(trial_columns) + 1), row[trial_columns], marker="o", alpha=0.6,
-                  label=f"iteration {int(row['training_iteration'])} (seed {best_seed})")  # fmt: skip
-    errors = [final["correct"] - final["ci95_low"], final["ci95_high"] - final["correct"]]
-    left.errorbar(final["trial"], final["correct"], yerr=errors, marker="o", color="black", capsize=3,
-                  label=f"final agent, {int(final['episodes'].iloc[0])} episodes")  # fmt: skip
+    several = seeds["seeds"].iloc[0] > 1
+    mean = seeds if several else final.rename(columns={"correct": "mean"})
+    errors = [mean["mean"] - mean["ci95_low"], mean["ci95_high"] - mean["mean"]]
+    label = f"mean of {seeds['seeds'].iloc[0]} seeds" if several else f"seed {final['seed'].iloc[0]}"
+    left.errorbar(mean["trial"], mean["mean"], yerr=errors, marker="o", color="black", capsize=3,
+                  label=f"final agent, {label}, {int(final['episodes'].iloc[0])} episodes each")  # fmt: skip
+    if several:
+        left.scatter(final["trial"], final["correct"], s=12, color="tab:blue", zorder=3, label="each seed")
     left.axhline(0.5, color="grey", linestyle=":", label="chance")
     left.set_xlabel("trial within episode")
     left.set_ylabel("fraction correct (held-out objects)")
     left.set_ylim(0.0, 1.05)
     left.legend(fontsize="small", loc="lower right")
+    trial_columns = [c for c in training.columns if c.startswith("trial_")]
     for seed, part in training.groupby("seed"):
         right.plot(part["env_steps"], part[trial_columns[0]], linestyle="--", label=f"trial 1, seed {seed}")
         right.plot(part["env_steps"], part[trial_columns[1:]].mean(axis=1), label=f"trials 2-6, seed {seed}")
@@ -100,26 +120,37 @@ def plot(final: pd.DataFrame, training: pd.DataFrame, output: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--experiment", required=True, help="a finished tune_configs/harlow.py experiment")
-    parser.add_argument("--episodes", type=positive_int, default=1000, help="held-out episodes for the final agent")
+    add_agent_arguments(parser, "harlow")
+    parser.add_argument("--episodes", type=positive_int, default=1000, help="held-out episodes per agent")
     parser.add_argument("--seed", type=int, default=0, help="seed of the held-out episodes")
-    parser.add_argument("--output-dir", help="where the CSVs and PNG go (default: the experiment folder)")
     args = parser.parse_args(argv)
+    if not (args.experiment or args.checkpoint):
+        parser.error("give --experiment or --checkpoint")
     try:
-        training = accuracy_over_training(args.experiment)
-        final = final_accuracy(experiment_checkpoint(args.experiment), args.episodes, args.seed)
+        training = training_histories(args.experiment or [])
+        final = final_accuracies(agents_of(args), args.episodes, args.seed)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
-    output_dir = Path(args.output_dir or args.experiment).expanduser()
-    output_dir.mkdir(parents=True, exist_ok=True)
+    seeds = across_seeds(final, "correct", ["trial"])
+    output_dir = output_dir_of(args)
     write_csv(final, output_dir / "harlow_accuracy.csv")
+    write_csv(seeds, output_dir / "harlow_accuracy_across_seeds.csv")
     write_csv(training, output_dir / "harlow_training.csv")
-    plot(final, training, output_dir / "harlow_accuracy.png")
-    print(f"Final agent, {args.episodes} held-out episodes, greedy: fraction correct [95% interval]")
-    for row in final.itertuples():
-        print(f"  trial {row.trial}: {row.correct:.3f} [{row.ci95_low:.3f}, {row.ci95_high:.3f}]")
-    later = final[final["trial"] > 1]["correct"].mean()
-    print(f"  trials 2-{final['trial'].max()}: {later:.3f}")
-    print(f"Written: {output_dir / 'harlow_accuracy.csv'}, {output_dir / 'harlow_training.csv'}, "
-          f"{output_dir / 'harlow_accuracy.png'}")  # fmt: skip
+    plot(final, seeds, training, output_dir / "harlow_accuracy.png")
+    report(final, seeds, args.episodes)
+    names = ("harlow_accuracy.csv", "harlow_accuracy_across_seeds.csv", "harlow_training.csv", "harlow_accuracy.png")
+    print(f"Written: {', '.join(str(output_dir / name) for name in names)}")
     return final
+
+
+def report(final: pd.DataFrame, seeds: pd.DataFrame, episodes: int) -> None:
+    print(f"Final agents, {episodes} held-out episodes each, greedy: fraction correct [95% interval]")
+    for seed, part in final.groupby("seed"):
+        cells = "  ".join(f"{r.correct:.3f}" for r in part.itertuples())
+        print(
+            f"  seed {seed}, trials 1-{part['trial'].max()}: {cells}; trials 2-: {part['correct'].iloc[1:].mean():.3f}"
+        )
+    if seeds["seeds"].iloc[0] > 1:
+        print(f"  mean of {seeds['seeds'].iloc[0]} seeds [95% t-interval across seeds]:")
+        for row in seeds.itertuples():
+            print(f"    trial {row.trial}: {row.mean:.3f} [{row.ci95_low:.3f}, {row.ci95_high:.3f}]")

@@ -46,13 +46,14 @@ def across_seeds(frame: pd.DataFrame, value: str, keys: list[str]) -> pd.DataFra
     return pd.DataFrame(rows)
 
 
-def add_agent_arguments(parser: argparse.ArgumentParser, task: str) -> None:
-    """The agents an analysis of ``task`` plays: ``--experiment`` (one or more, every trial's best checkpoint) or
-    ``--checkpoint``, and where its files go, ``--output-dir``."""
+def add_agent_arguments(parser: argparse.ArgumentParser, task: str | None = None) -> None:
+    """The agents an analysis (of ``task``, or of any task) plays: ``--experiment`` (one or more, every trial's best
+    checkpoint) or ``--checkpoint``, and where its files go, ``--output-dir``."""
+    script = f"tune_configs/{task}.py" if task else "tune_configs"
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--experiment", nargs="+", help=f"finished tune_configs/{task}.py experiments: every trial "
-                        "(seed) with its best checkpoint")  # fmt: skip
-    source.add_argument("--checkpoint", help=f"an algorithm checkpoint trained on {task}")
+    source.add_argument("--experiment", nargs="+", help=f"finished {script} experiments: every trial (seed) with its "
+                        "best checkpoint")  # fmt: skip
+    source.add_argument("--checkpoint", help=f"an algorithm checkpoint trained on {task or 'the task'}")
     parser.add_argument("--output-dir", help="where the CSVs and PNG go (default: the first experiment, else "
                         "analysis/results)")  # fmt: skip
 

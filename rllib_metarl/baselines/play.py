@@ -35,21 +35,6 @@ def play_baseline(
     return pd.DataFrame(_play(policy, task_name, env_config, num_trials, seed, stream, batch_size))
 
 
-def baseline_regret(
-    policy: BanditPolicy,
-    task_name: str,
-    env_config: dict[str, Any] | None = None,
-    num_trials: int = 1000,
-    seed: int = 0,
-    stream: int = HELD_OUT_STREAM,
-) -> np.ndarray:
-    """Cumulative expected regret against the oracle after every pull, ``(num_trials, trial_length)``, on the same
-    trials as :func:`play_baseline` (the env's ``info["regret"]``)."""
-    regrets: list[np.ndarray] = []
-    _play(policy, task_name, env_config, num_trials, seed, stream, 1000, regrets)
-    return np.concatenate(regrets, axis=0)
-
-
 def baseline_steps(
     policy: BanditPolicy,
     task_name: str,
@@ -58,10 +43,11 @@ def baseline_steps(
     seed: int = 0,
     stream: int = HELD_OUT_STREAM,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`play_baseline`'s trials, and one row per pull (``trial``, ``step``, ``action``, ``reward``), the columns
-    of :func:`rllib_metarl.evaluation.play_module`'s steps, for behavioural analyses."""
+    """:func:`play_baseline`'s trials, and one row per pull (``trial``, ``step``, ``action``, ``reward``, and the
+    env's running ``regret`` against the oracle), the columns of :func:`rllib_metarl.evaluation.play_module`'s steps,
+    for behavioural analyses."""
     steps: list[dict[str, Any]] = []
-    trials = pd.DataFrame(_play(policy, task_name, env_config, num_trials, seed, stream, 1000, steps=steps))
+    trials = pd.DataFrame(_play(policy, task_name, env_config, num_trials, seed, stream, 1000, steps))
     return trials, pd.DataFrame(steps)
 
 
@@ -73,7 +59,6 @@ def _play(
     seed: int,
     stream: int,
     batch_size: int,
-    regrets: list[np.ndarray] | None = None,
     steps: list[dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     task = get_task(task_name)
@@ -87,7 +72,7 @@ def _play(
         for env, trial_seed in zip(envs, seeds[start : start + batch_size], strict=True):
             env.reset(seed=int(trial_seed))
         if isinstance(envs[0], MetaBanditEnv) and isinstance(policy, BanditPolicy):
-            returns, infos = _play_bandit(policy, envs, rng, regrets, pulls=steps, first_trial=start)
+            returns, infos = _play_bandit(policy, envs, rng, pulls=steps, first_trial=start)
         elif isinstance(envs[0], TabularMDP) and isinstance(policy, MDPPolicy):
             returns, infos = _play_mdp(policy, envs, rng)
         else:
@@ -105,25 +90,23 @@ def _play_bandit(
     policy: BanditPolicy,
     envs: list[MetaBanditEnv],
     rng: np.random.Generator,
-    regrets: list[np.ndarray] | None,
     pulls: list[dict[str, Any]] | None = None,
     first_trial: int = 0,
 ):
     policy.reset(len(envs), envs[0].num_arms, envs[0].trial_length, rng)
     returns = np.zeros(len(envs))
-    regret = np.zeros((len(envs), envs[0].trial_length))
     for t in range(envs[0].trial_length):
         arms = policy.act()
         steps = [env.step(int(arm)) for env, arm in zip(envs, arms, strict=True)]
         rewards = np.array([step[1] for step in steps])
-        regret[:, t] = [step[4]["regret"] for step in steps]
         policy.update(arms, rewards)
         returns += rewards
         if pulls is not None:
-            pulls += [{"trial": first_trial + i, "step": t, "action": int(arm), "reward": float(reward)}
-                      for i, (arm, reward) in enumerate(zip(arms, rewards, strict=True))]  # fmt: skip
-    if regrets is not None:
-        regrets.append(regret)
+            pulls += [
+                {"trial": first_trial + i, "step": t, "action": int(arm), "reward": float(step[1]),
+                 "regret": step[4]["regret"]}
+                for i, (arm, step) in enumerate(zip(arms, steps, strict=True))
+            ]  # fmt: skip
     return returns, [step[4] for step in steps]
 
 

@@ -74,6 +74,83 @@ def test_regret_curve_mean_and_interval():
     assert frame["ci95_low"].iloc[0] == frame["ci95_high"].iloc[0] == 0.0
 
 
+def regret_frame(agent_finals: dict[int, float], baselines: dict[str, float]) -> pd.DataFrame:
+    """Two-pull curves: each seed's agent and each baseline ending at the given regret."""
+    rows = [
+        {
+            "method": "trained agent",
+            "seed": s,
+            "pull": pull,
+            "mean_regret": final * pull / 2,
+            "ci95_low": 0.0,
+            "ci95_high": final,
+        }
+        for s, final in agent_finals.items()
+        for pull in (1, 2)
+    ]
+    rows += [
+        {"method": m, "pull": pull, "mean_regret": final * pull / 2, "ci95_low": final - 0.1, "ci95_high": final + 0.1}
+        for m, final in baselines.items()
+        for pull in (1, 2)
+    ]
+    return pd.DataFrame(rows)  # fmt: skip
+
+
+def test_regret_summary_takes_the_agents_mean_over_seeds_and_its_ratio_to_bayes_optimal():
+    frame = regret_frame({0: 2.0, 1: 4.0}, {"Bayes-optimal": 1.5, "Greedy": 2.5})
+    table = regret.summary(frame, "dependent_uniform").set_index("method")
+    assert table.loc["trained agent", "regret"] == 3.0 and table.loc["trained agent", "seeds"] == 2
+    low, high = table.loc["trained agent", ["ci95_low", "ci95_high"]]
+    assert low < 2.0 and high > 4.0  # t with one degree of freedom: wider than the two seeds' spread
+    assert table["ratio_to_bayes_optimal"].to_dict() == {
+        "trained agent": 2.0,
+        "Bayes-optimal": 1.0,
+        "Greedy": 2.5 / 1.5,
+    }
+    seeds = regret.seeds_curve(frame)
+    assert seeds["mean"].tolist() == [1.5, 3.0] and (seeds["seeds"] == 2).all()
+
+
+def test_regret_summary_merges_one_task_at_a_time(tmp_path):
+    path = tmp_path / regret.SUMMARY_FILE
+    first = regret.summary(regret_frame({0: 2.0}, {"Bayes-optimal": 1.0}), "dependent_easy")
+    regret.merge_summary(first, path)
+    regret.merge_summary(regret.summary(regret_frame({0: 3.0}, {"Bayes-optimal": 1.0}), "dependent_hard"), path)
+    again = regret.merge_summary(regret.summary(regret_frame({0: 1.2}, {"Bayes-optimal": 1.0}), "dependent_easy"), path)
+    assert sorted(again["task"]) == ["dependent_easy"] * 2 + ["dependent_hard"] * 2
+    easy = pd.read_csv(path).query("task == 'dependent_easy' and method == 'trained agent'")
+    assert easy["regret"].tolist() == [1.2]
+
+
+def test_regret_task_label_names_what_differs_from_the_defaults():
+    assert regret.task_label("dependent_uniform", {"difficulty": "uniform", "trial_length": 100, "meta": True}) == (
+        "dependent_uniform"
+    )
+    assert regret.task_label("k_armed", {"num_arms": 10, "trial_length": 100}) == "k_armed num_arms=10,trial_length=100"
+
+
+def test_generalization_cells_are_means_over_seeds():
+    frame = pd.DataFrame(
+        [{"agent": "trained agent", "trained_on": "easy", "seed": seed, "tested_on": tested_on,
+          "mean_return": 80.0 + seed, "regret_vs_bayes_optimal": 2.0 - seed}
+         for seed in (0, 1) for tested_on in generalization.ORDER]
+    )  # fmt: skip
+    cells = generalization.cells_across_seeds(frame)
+    assert len(cells) == 4 and (cells["seeds"] == 2).all()
+    assert (cells["mean_return"] == 80.5).all() and (cells["regret_vs_bayes_optimal"] == 1.5).all()
+    assert (cells["ci95_low"] < 80.0).all() and (cells["regret_ci95_high"] > 2.0).all()
+
+
+def test_eleven_arm_final_figures_across_seeds():
+    final = pd.DataFrame(
+        [{"agent": "trained agent", "seed": seed, "return": 18.0 + seed, "informative_first": 0.9 + 0.1 * seed,
+          "target_after_informative": 1.0, "trials": 10} for seed in (0, 1)]
+    )  # fmt: skip
+    seeds = eleven_arm.final_across_seeds(final).set_index("figure")
+    assert seeds.loc["return", "mean"] == 18.5 and seeds.loc["informative_first", "mean"] == pytest.approx(0.95)
+    assert seeds.loc["target_after_informative", "ci95_low"] == seeds.loc["target_after_informative", "mean"] == 1.0
+
+
 def test_generalization_matrix_layout():
     frame = pd.DataFrame(
         [{"trained_on": t, "tested_on": s, "mean_return": 10 * i + j}
@@ -137,32 +214,47 @@ def test_restless_command_sets_every_seeds_agent_beside_the_bayes_optimal_player
 
 
 @pytest.mark.slow
-def test_harlow_command(tmp_path):
-    train("harlow.py", tmp_path, "--stop-iters", "7", "--name", "h")  # the preset evaluates every 5 iterations
+def test_harlow_command_takes_every_seed(tmp_path):
+    train("harlow.py", tmp_path, "--stop-iters", "7", "--name", "h", seeds=2)  # the preset evaluates every 5 iterations
     final = harlow.main(["--experiment", str(tmp_path / "h"), "--episodes", "40"])
-    assert final["trial"].tolist() == [1, 2, 3, 4, 5, 6] and (final["episodes"] == 40).all()
+    assert sorted(final["seed"].unique()) == [0, 1] and (final["episodes"] == 40).all()
+    assert final.groupby("seed")["trial"].apply(list).tolist() == [[1, 2, 3, 4, 5, 6]] * 2
+    seeds = pd.read_csv(tmp_path / "h" / "harlow_accuracy_across_seeds.csv")
+    assert seeds["trial"].tolist() == [1, 2, 3, 4, 5, 6] and (seeds["seeds"] == 2).all()
+    assert np.allclose(seeds["mean"], final.groupby("trial")["correct"].mean())
     training = pd.read_csv(tmp_path / "h" / "harlow_training.csv")
-    assert training["training_iteration"].tolist() == [5]  # not 6 and 7, where RLlib repeats iteration 5's figures
+    # iteration 5 of each seed; not 6 and 7, where RLlib repeats iteration 5's figures
+    assert sorted(training["seed"]) == [0, 1] and (training["training_iteration"] == 5).all()
     assert training[[f"trial_{i}" for i in range(1, 7)]].apply(lambda c: c.between(0, 1)).all().all()
     assert (tmp_path / "h" / "harlow_accuracy.png").stat().st_size > 0
 
 
 @pytest.mark.slow
-def test_generalization_and_regret_commands(tmp_path):
-    train("two_armed_dependent.py", tmp_path, "--difficulty", "easy", "--stop-iters", "2", "--name", "easy")
+def test_generalization_and_regret_commands_take_every_seed(tmp_path):
+    train("two_armed_dependent.py", tmp_path, "--difficulty", "easy", "--stop-iters", "2", "--name", "easy", seeds=2)
     frame = generalization.main(["--storage-path", str(tmp_path), "--trials", "20", "--output-dir", str(tmp_path)])
-    assert set(frame["trained_on"]) == {"easy"} and frame["tested_on"].tolist() == generalization.ORDER
+    assert set(frame["trained_on"]) == {"easy"} and sorted(frame["seed"].unique()) == [0, 1]
+    assert frame[frame["seed"] == 0]["tested_on"].tolist() == generalization.ORDER
     expected = frame["bayes_optimal_return"] - frame["mean_return"]
     assert np.allclose(frame["regret_vs_bayes_optimal"], expected)
-    assert frame.set_index("tested_on")["bayes_optimal_return"]["easy"] == pytest.approx(89.375, abs=0.01)
+    assert frame.set_index("tested_on")["bayes_optimal_return"]["easy"].iloc[0] == pytest.approx(89.375, abs=0.01)
+    cells = pd.read_csv(tmp_path / "generalization_across_seeds.csv")
+    assert len(cells) == 4 and (cells["seeds"] == 2).all()
     assert "| easy |" in (tmp_path / "generalization.md").read_text()
 
     curves = regret.main(["--experiment", str(tmp_path / "easy"), "--trials", "30", "--tuning-trials", "10"])
     methods = list(dict.fromkeys(curves["method"]))
     assert methods[0] == "trained agent" and "Bayes-optimal" in methods and "UCB1" in methods
-    final = curves[curves["pull"] == 100].set_index("method")["mean_regret"]
-    assert final["Bayes-optimal"] < final["Random"]  # cumulative expected regret after the whole trial
-    assert (curves.groupby("method")["mean_regret"].apply(lambda r: r.is_monotonic_increasing)).all()
+    assert sorted(curves.loc[curves["method"] == "trained agent", "seed"].unique()) == [0, 1]
+    summary = pd.read_csv(tmp_path / "easy" / regret.SUMMARY_FILE).set_index("method")
+    assert (summary["task"] == "dependent_easy").all() and summary.loc["trained agent", "seeds"] == 2
+    assert summary.loc["Bayes-optimal", "ratio_to_bayes_optimal"] == 1.0
+    assert summary.loc["Bayes-optimal", "regret"] < summary.loc["Random", "regret"]
+    agent = curves[curves["method"] != "trained agent"]
+    assert (agent.groupby("method")["mean_regret"].apply(lambda r: r.is_monotonic_increasing)).all()
+    with pytest.raises(SystemExit) as exit_info:  # no agent and no task: nothing to measure
+        regret.main(["--trials", "3"])
+    assert exit_info.value.code == 2
 
 
 def test_two_step_commands_name_a_missing_experiment(tmp_path, capsys):
@@ -181,9 +273,15 @@ def test_generalization_command_names_a_missing_storage(tmp_path, capsys):
 @pytest.mark.slow
 def test_eleven_arm_strategy_command(eleven_arm_run, tmp_path):
     assert eleven_arm_run.returncode == 0, eleven_arm_run.output[-3000:]
-    history = eleven_arm.main(["--experiment", str(eleven_arm_run.path), "--output-dir", str(tmp_path)])
+    arguments = ["--experiment", str(eleven_arm_run.path), "--trials", "50", "--output-dir", str(tmp_path)]
+    history = eleven_arm.main(arguments)
     assert history["informative_first"].between(0, 1).all()
     assert history["informative_first"].iloc[-1] > history["informative_first"].iloc[0]  # the strategy is learned
+    final = pd.read_csv(tmp_path / "eleven_arm_final.csv")
+    assert final["seed"].tolist() == [7] and (final["trials"] == 50).all()
+    assert final["informative_first"].between(0, 1).all() and final["return"].iloc[0] > 10  # random play: 7.0
+    seeds = pd.read_csv(tmp_path / "eleven_arm_final_across_seeds.csv")
+    assert set(seeds["figure"]) == {"return", "informative_first", "target_after_informative"}
     assert (tmp_path / "eleven_arm_strategy.png").stat().st_size > 0
 
 
