@@ -314,8 +314,8 @@ written by `python -m analysis.harlow --experiment EXPERIMENT` on the experiment
 Mean return per 100-pull trial of the agents trained on each difficulty (rows) on every difficulty (columns), then
 their regret against the exact Bayes-optimal return; each cell is the mean over the row's training seeds. Data:
 `generalization.csv` (per seed) and `generalization_across_seeds.csv` (with 95% t-intervals), written by
-`python -m analysis.generalization --experiment EXPERIMENT ...` on the default runs of
-`python tune_configs/two_armed_dependent.py --difficulty D`.
+`python -m analysis.generalization --experiment EXPERIMENT ...` on the default runs of the four difficulties, both
+seeds trained whole (as in the regret section below).
 
 {returns}
 
@@ -329,8 +329,9 @@ Cumulative expected regret after the 100-pull trial against an oracle that knows
 held-out trials: the default run's agents (the mean over training seeds [95% t-interval across them]), the exact
 Bayes-optimal policy, and the best of RL^2's tuned classical baselines. The target is an agent within 1.5x the
 Bayes-optimal regret. Data: `regret_summary.csv` (every method, one task per `python -m analysis.regret --experiment
-EXPERIMENT` on the experiment of `python tune_configs/two_armed_independent.py` or `two_armed_dependent.py
---difficulty D`); the figure and `regret_curves.csv` are the curves of the last task measured.
+EXPERIMENT` on the experiment of `python benchmarks/default_runs.py TASK --scheduler fifo --storage-path STORAGE`,
+the task's script with both seeds trained whole); the figure and `regret_curves.csv` are the curves of the last task
+measured.
 
 {regret_table()}
 

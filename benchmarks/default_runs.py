@@ -3,10 +3,13 @@
     python benchmarks/default_runs.py                       # the main job: eleven_arm
     python benchmarks/default_runs.py eleven_arm dependent_uniform two_armed_independent
     python benchmarks/default_runs.py rl2_bandits_n10_k5 rl2_mdps_n10 --storage-path ~/ray_results/rl2
+    python benchmarks/default_runs.py dependent_hard --scheduler fifo --storage-path ~/ray_results/seeds
 
 Each run is ``python tune_configs/<script> [variant flags]`` with no other arguments (results in a temporary folder,
-or kept under ``--storage-path`` for ``python -m analysis.rl2_tables --storage-path ...`` to find the agents);
-its figures are printed and appended, one JSON object per line, to ``benchmarks/results/default_runs.jsonl``.
+or kept under ``--storage-path`` for ``python -m analysis.rl2_tables --storage-path ...`` to find the agents), or with
+``--scheduler fifo``, so that every seed trains its whole budget for the analyses' seeds axis (Tune's default ASHA
+stops the weaker seed early); its figures are printed and appended, one JSON object per line, to
+``benchmarks/results/default_runs.jsonl``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from common import RESULTS as RESULTS_FOLDER
 from common import append_record, machine
 
 from rllib_metarl.tasks.bandits import DEPENDENT_DIFFICULTIES
+from rllib_metarl.training.command_line import SCHEDULERS
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = RESULTS_FOLDER / "default_runs.jsonl"
@@ -53,8 +57,9 @@ COMMANDS = {
 }
 
 
-def run_default(task: str, keep_in: Path | None = None) -> dict:
+def run_default(task: str, keep_in: Path | None = None, scheduler: str | None = None) -> dict:
     script, *flags = COMMANDS[task]
+    flags += ["--scheduler", scheduler] if scheduler else []
     with tempfile.TemporaryDirectory() as temporary:
         storage = str(keep_in or temporary)
         name = f"{task}-{time.strftime('%Y%m%d-%H%M%S')}" if keep_in else task  # never resume an earlier run
@@ -101,10 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tasks", nargs="*", default=["eleven_arm"], choices=list(COMMANDS), metavar="TASK")
     parser.add_argument("--storage-path", type=Path, help="keep the runs here (default: a temporary folder)")
+    parser.add_argument("--scheduler", choices=SCHEDULERS, help="Tune's scheduler (default: the script's)")
     args = parser.parse_args(argv)
     keep_in = args.storage_path.expanduser().resolve() if args.storage_path else None
     for task in args.tasks:
-        record = run_default(task, keep_in)
+        record = run_default(task, keep_in, args.scheduler)
         optimum = (
             f"optimum {record['optimal_return']:.3f} ({record['fraction_of_optimum']:.1%} of it), "
             if not math.isnan(record["optimal_return"])

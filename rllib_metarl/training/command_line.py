@@ -265,7 +265,9 @@ def parse_experiment(
         check_memory(parser, task, env_config, preset, args.eval_trials, sizes)
     env.close()
     if args.scheduler == "pbt" and preset.lr_final is not None:
-        parser.error("--scheduler pbt mutates the learning rate itself: drop lr_final and lr_decay_steps")
+        if {"lr_final", "lr_decay_steps"} & set(fields):
+            parser.error("--scheduler pbt mutates the learning rate itself: drop lr_final and lr_decay_steps")
+        preset = replace(preset, lr_final=None, lr_decay_steps=None)  # PBT's mutations replace the preset's decay
     check_resources(parser, preset, args.address)
     if args.scheduler == "pbt" and preset.num_samples < 2:
         parser.error(f"--scheduler pbt needs --num-samples of at least 2, got {preset.num_samples}")

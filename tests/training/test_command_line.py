@@ -312,8 +312,10 @@ def test_pbt_mutates_the_entropy_coefficient_around_the_presets_or_the_flags(tmp
         ("dependent_uniform", ["--entropy-coeff", "0.02"], 0.02),
     ):
         argv = ["--scheduler", "pbt", *flags, "--storage-path", str(tmp_path)]
-        mutations = scheduler(parse_experiment(task, argv))._hyperparam_mutations
+        experiment = parse_experiment(task, argv)
+        mutations = scheduler(experiment)._hyperparam_mutations
         assert mutations["entropy_coeff"] == pytest.approx([0.0, 0.3 * centre, centre, 3 * centre])
+        assert experiment.preset.lr_final is None  # PBT mutates the rate: dependent_uniform's decay is dropped
 
 
 @pytest.mark.parametrize("answer", [b"HTTP/1.0 400 Bad Request\r\n\r\n", None], ids=["http-server", "silent-server"])

@@ -38,7 +38,7 @@ def test_a_rerun_with_other_settings_is_refused_with_the_differences_and_the_sam
         check_same_experiment(experiment(tmp_path, "--difficulty", "hard", "--set", "gamma=0.99"))
     message = str(refused.value)
     assert "task: 'dependent_easy' -> 'dependent_hard'" in message and "preset.gamma: 0.9 -> 0.99" in message
-    assert "preset.stop_time_s: 240.0 -> 360.0" in message  # each task brings its own preset
+    assert "preset.stop_time_s: 240.0 -> 900.0" in message  # each task brings its own preset
 
 
 def test_the_runner_refuses_a_differing_rerun_before_ray_starts(tmp_path, capsys):
