@@ -38,9 +38,11 @@ class MetaRLMetrics(RLlibCallback):
 
     def on_train_result(self, *, result: dict, **kwargs: Any) -> None:
         runners = result.get("env_runners", {})
-        trials, mean = int(runners.get("num_episodes", 0) or 0), runners.get("episode_return_mean", float("nan"))
-        if trials > 0 and math.isfinite(mean):
-            self._recent.append((float(mean), trials))
+        # Both are NaN in an iteration whose env runner died before reporting (RLlib replaces it and goes on).
+        trials = float(runners.get("num_episodes", float("nan")))
+        mean = float(runners.get("episode_return_mean", float("nan")))
+        if math.isfinite(trials) and trials > 0 and math.isfinite(mean):
+            self._recent.append((mean, int(trials)))
         while len(self._recent) > 1 and sum(count for _, count in list(self._recent)[1:]) >= METRICS_WINDOW:
             self._recent.popleft()  # the newer iterations alone hold the window's trials
         total = sum(count for _, count in self._recent)

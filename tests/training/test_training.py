@@ -279,6 +279,9 @@ def test_the_checkpoint_score_is_the_mean_return_of_the_last_window_of_trials():
     first = {"env_runners": {"episode_return_mean": float("nan"), "num_episodes": 0}}
     MetaRLMetrics().on_train_result(result=first)
     assert first[CHECKPOINT_SCORE] != first[CHECKPOINT_SCORE]  # NaN before any trial has ended
+    lost = {"env_runners": {"episode_return_mean": float("nan"), "num_episodes": float("nan")}}  # a runner died
+    callback.on_train_result(result=lost)
+    assert lost[CHECKPOINT_SCORE] == 45.0
 
 
 def test_tune_keeps_the_checkpoints_with_the_highest_training_return(tmp_path):
