@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from rllib_metarl.analysis.figures import plt, save_figure
-from rllib_metarl.analysis.load import load_experiment
+from rllib_metarl.analysis.load import load_experiment, trained_env_config
 from rllib_metarl.analysis.seeds import TRAINED, across_seeds, add_agent_arguments, agents_of, output_dir_of
 from rllib_metarl.cli.arguments import positive_int
 from rllib_metarl.utils.atomic_io import write_csv
@@ -40,14 +40,12 @@ def final_strategies(agents: list[tuple[int, str]], trials: int, seed: int) -> p
     """Every training seed's agent, frozen and greedy, on the same held-out trials: its return and the two rates
     (``target_after_informative`` over the trials that started with the informative arm; the env leaves it NaN in
     the others)."""
-    from rllib_metarl.evaluation import evaluate_module, load_module, resolve_task
+    from rllib_metarl.evaluation import evaluate_module, load_module
 
     rows = []
     for training_seed, checkpoint in agents:
-        task_name, env_config = resolve_task(checkpoint)
-        if task_name != TASK:
-            raise ValueError(f"{checkpoint!r} was trained on {task_name!r}, not on {TASK}")
-        played = evaluate_module(load_module(checkpoint), task_name, env_config, trials, seed)
+        env_config = trained_env_config(checkpoint, TASK)
+        played = evaluate_module(load_module(checkpoint), TASK, env_config, trials, seed)
         rows.append({"agent": TRAINED, "seed": training_seed, "return": played["return"].mean(),
                      **{rate: played[rate].mean() for rate in RATES}, "trials": trials})  # fmt: skip
     return pd.DataFrame(rows)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from rllib_metarl.analysis.figures import plt, save_figure
-from rllib_metarl.analysis.load import load_experiment
+from rllib_metarl.analysis.load import load_experiment, trained_env_config
 from rllib_metarl.analysis.seeds import TRAINED, across_seeds, add_agent_arguments, agents_of, output_dir_of
 from rllib_metarl.cli.arguments import positive_int
 from rllib_metarl.utils.atomic_io import write_csv
@@ -47,14 +47,11 @@ def accuracy_by_trial(steps: pd.DataFrame) -> pd.DataFrame:
 
 def final_accuracy(checkpoint: str, episodes: int = 1000, seed: int = 0) -> pd.DataFrame:
     """The frozen agent on ``episodes`` episodes with held-out objects, greedy, per trial index."""
-    from rllib_metarl.evaluation import load_module, play_module, resolve_task
+    from rllib_metarl.evaluation import load_module, play_module
     from rllib_metarl.tasks.registry import get_task
 
-    task_name, env_config = resolve_task(checkpoint)
-    if task_name != "harlow":
-        raise ValueError(f"{checkpoint!r} was trained on {task_name!r}, not on harlow")
-    held_out = get_task(task_name).held_out_config(env_config)
-    _, steps = play_module(load_module(checkpoint), task_name, held_out, episodes, seed)
+    held_out = get_task("harlow").held_out_config(trained_env_config(checkpoint, "harlow"))
+    _, steps = play_module(load_module(checkpoint), "harlow", held_out, episodes, seed)
     return accuracy_by_trial(steps)
 
 

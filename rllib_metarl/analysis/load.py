@@ -165,3 +165,14 @@ def find_experiments(storage_path: str | Path, task: str) -> list[Path]:
         if env == f"{TASK_PREFIX}{task}":
             found.append(summary_file.parent)
     return sorted(found, key=lambda path: path.stat().st_mtime, reverse=True)
+
+
+def trained_env_config(checkpoint: str, task: str, env_config: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The env_config to play ``checkpoint`` on (``env_config``, else the one it trained with), refusing a checkpoint
+    trained on another task than the analysis's ``task``."""
+    from rllib_metarl.evaluation import resolve_task
+
+    trained_on, env_config = resolve_task(checkpoint, None, env_config)
+    if trained_on != task:
+        raise ValueError(f"{checkpoint!r} was trained on {trained_on!r}, not on {task}")
+    return env_config

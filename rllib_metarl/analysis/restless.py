@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from rllib_metarl.analysis.figures import plt, save_figure
+from rllib_metarl.analysis.load import trained_env_config
 from rllib_metarl.analysis.seeds import TRAINED, across_seeds, add_agent_arguments, agents_of, output_dir_of
 from rllib_metarl.baselines.bandits import RandomPolicy
 from rllib_metarl.baselines.play import baseline_steps, play_baseline
@@ -91,14 +92,12 @@ def by_regime(trials: pd.DataFrame) -> pd.DataFrame:
 def analyse(checkpoints: list[tuple[int, str]], trials: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per player (each seed's agent, the Bayes-optimal, random play, the oracle) and regime: the mean return; and
     per player but the oracle and random play, and regime: the fitted learning rate."""
-    from rllib_metarl.evaluation import load_module, play_module, resolve_task
+    from rllib_metarl.evaluation import load_module, play_module
 
     returns, rates, env_config = [], [], None
     for training_seed, checkpoint in checkpoints:
-        task_name, env_config = resolve_task(checkpoint)
-        if task_name != "restless":
-            raise ValueError(f"{checkpoint!r} was trained on {task_name!r}, not on restless")
-        played, steps = play_module(load_module(checkpoint), task_name, env_config, trials, seed)
+        env_config = trained_env_config(checkpoint, "restless")
+        played, steps = play_module(load_module(checkpoint), "restless", env_config, trials, seed)
         returns.append(by_regime(played).assign(agent=TRAINED, seed=training_seed))
         rates.append(learning_rates(played, steps).assign(agent=TRAINED, seed=training_seed))
     bayes = RestlessBayesPolicy.for_task(env_config)

@@ -24,6 +24,7 @@ from typing import Any
 import pandas as pd
 
 from rllib_metarl.analysis.figures import plt, save_figure
+from rllib_metarl.analysis.load import trained_env_config
 from rllib_metarl.analysis.seeds import TRAINED, across_seeds, add_agent_arguments, agents_of, output_dir_of
 from rllib_metarl.baselines.two_step import ModelBasedAgent, ModelFreeAgent, play_two_step
 from rllib_metarl.cli.arguments import positive_int
@@ -101,12 +102,10 @@ def agent_trials(
     checkpoint: str, env_config: dict[str, Any] | None = None, episodes: int = 300, seed: int = 0, explore: bool = True
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The trained agent's trials (frozen weights), one row per trial, and the env_config it played."""
-    from rllib_metarl.evaluation import load_module, play_module, resolve_task
+    from rllib_metarl.evaluation import load_module, play_module
 
-    task_name, env_config = resolve_task(checkpoint, None, env_config)
-    if task_name != "two_step":
-        raise ValueError(f"{checkpoint!r} was trained on {task_name!r}, not on two_step")
-    _, steps = play_module(load_module(checkpoint), task_name, env_config, episodes, seed, explore)
+    env_config = trained_env_config(checkpoint, "two_step", env_config)
+    _, steps = play_module(load_module(checkpoint), "two_step", env_config, episodes, seed, explore)
     trials = steps[steps["trial_end"]].rename(columns={"trial": "episode"})
     return trials.reset_index(drop=True), env_config
 
