@@ -47,9 +47,10 @@ def trained_agents(experiments: list[str | Path]) -> dict[str, list[tuple[int, s
     by_difficulty: dict[str, list[str | Path]] = {}
     for experiment in experiments:
         task = load_experiment(experiment).task or ""
-        if not task.startswith(PREFIX) or task[len(PREFIX) :] not in ORDER:
+        difficulty = task.removeprefix(PREFIX)
+        if not task.startswith(PREFIX) or difficulty not in ORDER:
             raise ValueError(f"{str(experiment)!r} trained on {task!r}, not on a dependent bandit ({PREFIX}D)")
-        by_difficulty.setdefault(task[len(PREFIX) :], []).append(experiment)
+        by_difficulty.setdefault(difficulty, []).append(experiment)
     return {d: trial_checkpoints(by_difficulty[d]) for d in ORDER if d in by_difficulty}
 
 

@@ -174,11 +174,10 @@ def merge_summary(rows: pd.DataFrame, path: Path) -> pd.DataFrame:
     return rows
 
 
-def plot(frame: pd.DataFrame, title: str, output: Path) -> Path:
+def plot(frame: pd.DataFrame, seeds: pd.DataFrame, title: str, output: Path) -> Path:
     """Each baseline's curve; the trained agent's as the mean over seeds, thick (with its t-interval from three seeds
-    on), and each seed's curve dashed."""
+    on; ``seeds`` is :func:`seeds_curve` of ``frame``), and each seed's curve dashed."""
     figure, axis = plt.subplots(figsize=(7, 4.5))
-    seeds = seeds_curve(frame)
     if len(seeds):
         label = f"{TRAINED} ({seeds['mean'].iloc[-1]:.2f}, {seeds['seeds'].iloc[0]} seed(s))"
         axis.plot(seeds["pull"], seeds["mean"], linewidth=2.5, color="black", label=label)
@@ -230,10 +229,11 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     output_dir = output_dir_of(args)
     label = task_label(task_name, env_config)
     write_csv(frame, output_dir / "regret_curves.csv")
-    write_csv(seeds_curve(frame), output_dir / "regret_across_seeds.csv")
+    seeds = seeds_curve(frame)
+    write_csv(seeds, output_dir / "regret_across_seeds.csv")
     rows = summary(frame, label)
     merge_summary(rows, output_dir / SUMMARY_FILE)
-    plot(frame, f"{label}, {args.trials} held-out trials", output_dir / "regret_curves.png")
+    plot(frame, seeds, f"{label}, {args.trials} held-out trials", output_dir / "regret_curves.png")
     report(rows)
     names = ("regret_curves.csv", "regret_across_seeds.csv", SUMMARY_FILE, "regret_curves.png")
     print(f"Written: {', '.join(str(output_dir / name) for name in names)}")
