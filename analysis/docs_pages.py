@@ -136,7 +136,8 @@ Data: `analysis/results/rl2_tables.csv`, written by {measured_by(frame)}.
 ## The agents
 
 Each agent entry's recipe (read from its experiment's settings), its experiment, training wall time and command, and
-by how much the top of its interval falls short of the paper's RL^2 figure. Commands are recorded for agents trained
+by how much the top of its interval falls short of the target: the paper's RL^2 figure, or the Bayes-optimal return
+where that is lower (on n = 10 the paper's figures exceed it by their noise). Commands are recorded for agents trained
 since the runner records them.
 
 {rl2_agents_markdown(frame)}

@@ -32,8 +32,10 @@ def recipe_of(settings: dict[str, Any]) -> Recipe:
     preset = settings.get("preset", {})
     text = f"{preset.get('algo', 'ppo').upper()} + {preset.get('core', 'lstm').upper()}"
     extras = []
-    if settings.get("env_config", {}).get("trial_statistics"):
-        extras.append("trial-statistics inputs")
+    env_config = settings.get("env_config", {})
+    if env_config.get("trial_statistics"):
+        uncertain = env_config.get("statistics_uncertainty")
+        extras.append("trial-statistics inputs" + (" with visit uncertainty" if uncertain else ""))
     if preset.get("statistics_head"):
         extras.append("per-action statistics head")
     if preset.get("reward_prediction_coeff"):

@@ -3,6 +3,7 @@
     python -m analysis.rl2_tables                                   # both tables, 1000 held-out trials per cell
     python -m analysis.rl2_tables --table bandits --bandit-cells 10x5 100x5 --trials 1000
     python -m analysis.rl2_tables --table mdps --mdp-cells 10 --update   # re-measure one cell of the saved tables
+    python -m analysis.rl2_tables --bandit-cells 100x50 --table bandits --update --agents-only   # its agents only
 
 Every baseline of :mod:`rllib_metarl.baselines.tuning` is tuned on its own trials, then played on the held-out trials;
 the trained agents found under ``--storage-path`` (the summaries the ``tune_configs/rl2_*.py`` runs write) are scored on
@@ -118,12 +119,17 @@ def bandit_cell(text: str) -> Cell:
 
 # -- measuring ----------------------------------------------------------------------------------------------------
 def measure_cell(
-    cell: Cell, trials: int, tuning_trials: int, seed: int, agents: dict[Cell, list[dict[str, Any]]]
+    cell: Cell,
+    trials: int,
+    tuning_trials: int,
+    seed: int,
+    agents: dict[Cell, list[dict[str, Any]]],
+    baselines: bool = True,
 ) -> pd.DataFrame:
-    """Every baseline (tuned) and the cell's trained agent (:func:`choose_agent`), if any, on the same held-out
-    trials."""
+    """Every baseline (tuned; none without ``baselines``) and the cell's trained agent (:func:`choose_agent`), if
+    any, on the same held-out trials."""
     rows = []
-    for baseline in cell.baselines:
+    for baseline in cell.baselines if baselines else []:
         started = time.time()
         parameters, _ = tune(baseline, cell.task, cell.env_config, tuning_trials, seed)
         results = play_baseline(baseline.make(**parameters), cell.task, cell.env_config, trials, seed)
@@ -292,13 +298,16 @@ def _markdown_entry(row: dict[str, Any]) -> str:
 
 def agents_markdown(frame: pd.DataFrame) -> str:
     """Every agent entry of the tables: its recipe, experiment, training budget and command, how it was chosen, and
-    by how much its interval falls short of the paper's RL^2 figure (where it does)."""
-    lines = ["| cell | column | recipe | experiment | training wall time | short of the paper by | training command |"
+    by how much its interval falls short of the target: the paper's RL^2 figure, or the Bayes-optimal return measured
+    in the cell where that is lower (no agent can beat it; the paper's figure there is noise)."""
+    lines = ["| cell | column | recipe | experiment | training wall time | short of the target by | training command |"
              " chosen as |", "|" + "---|" * 8]  # fmt: skip
-    for row in frame[frame["method"].isin((RL2, BEST))].to_dict("records"):
-        cell = Cell(row["table"], int(row["n"]), None if pd.isna(row["k"]) else int(row["k"]))
-        paper = cell.paper.get(RL2, float("nan"))
-        short = f"{paper - row['ci95_high']:.2f}" if row["ci95_high"] < paper else "-"
+    cells = _cells(frame)
+    for index, row in frame[frame["method"].isin((RL2, BEST))].iterrows():
+        cell = cells[index]
+        bayes = frame.loc[(cells == cell) & (frame["method"] == "Bayes-optimal"), "mean"]
+        target = min([cell.paper.get(RL2, float("inf")), *bayes])  # inf: a cell with neither figure
+        short = f"{target - row['ci95_high']:.2f}" if row["ci95_high"] < target < float("inf") else "-"
         command = row.get("training_command")
         command = f"`{command}`" if isinstance(command, str) and command else "not recorded"
         lines.append(f"| {cell.table} {cell.label} | {row['method']} | {row['recipe']} | {row['experiment']} | "
@@ -310,7 +319,7 @@ def merge_into_saved(frame: pd.DataFrame, output_dir: Path) -> pd.DataFrame:
     """The saved tables with ``frame``'s cells measured again, in table and cell order: the baselines' rows replaced
     by ``frame``'s. An agent column keeps the saved agent where ``frame`` has none, or another agent with a lower
     held-out mean on the same held-out trials (a saved agent whose run is gone cannot be scored on the tuning trials
-    again); the same agent measured again replaces its row. Rows
+    again); the same agent measured again replaces its row. A baseline ``frame`` has not measured keeps its row. Rows
     saved before the ``command`` column existed take the command named in the saved ``rl2_tables.md``."""
     saved = pd.read_csv(output_dir / "rl2_tables.csv")
     if "command" not in saved:
@@ -330,7 +339,7 @@ def merge_into_saved(frame: pd.DataFrame, output_dir: Path) -> pd.DataFrame:
             and new_row["checkpoint"] != saved_row["checkpoint"]
             and saved_row["mean"] > new_row["mean"]
         )
-        if method in (RL2, BEST) and (new_row is None or worse):
+        if new_row is None or (method in (RL2, BEST) and worse):
             kept.append(rows)
             frame = frame.drop(new.index)
     merged = pd.concat([*kept, frame], ignore_index=True)
@@ -373,12 +382,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="seed of the held-out and tuning trials")
     parser.add_argument("--storage-path", default="~/ray_results", help="where to look for trained agents")
     parser.add_argument("--no-agents", action="store_true", help="baselines only")
+    parser.add_argument("--agents-only", action="store_true",
+                        help="with --update: measure the agents only, keep the saved baselines' rows")  # fmt: skip
     parser.add_argument("--output-dir", default="analysis/results", help="where rl2_tables.md and .csv go")
     parser.add_argument("--update", action="store_true",
                         help="replace only these cells' rows in the saved rl2_tables.csv, keep the others")  # fmt: skip
     args = parser.parse_args(argv)
     if args.update and not (Path(args.output_dir) / "rl2_tables.csv").is_file():
         parser.error(f"--update: no rl2_tables.csv in {args.output_dir!r} to update")
+    if args.agents_only and not args.update:
+        parser.error("--agents-only keeps the saved baselines' rows: add --update")
+    if args.agents_only and args.no_agents:
+        parser.error("--agents-only and --no-agents together measure nothing: give one")
     return args
 
 
@@ -394,7 +409,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     frames = []
     with progress(len(cells), "RL^2's tables", unit="cell") as bar:
         for cell in cells:
-            frames.append(measure_cell(cell, args.trials, args.tuning_trials, args.seed, agents))
+            frames.append(measure_cell(cell, args.trials, args.tuning_trials, args.seed, agents,
+                                       baselines=not args.agents_only))  # fmt: skip
             bar.update()
     frame = pd.concat(frames, ignore_index=True)
 

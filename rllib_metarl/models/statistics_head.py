@@ -9,8 +9,9 @@ computed by one small MLP from the core's output and that action's statistics al
     logits_t[a] = pi(core_t)[a] + g(W core_t, statistics_t[a])
 
 so what the MLP ``g`` learns about one action holds for every action. ``statistics_t[a]`` is the action's visit
-share and mean reward, and in a task with states its row of estimated transitions and its action value, all at the
-current state (the wrapper's layout, read from the observation). The value function is PPO's own.
+share and mean reward, in a task with states its row of estimated transitions and its action value, and its
+``1 / sqrt(1 + visits)`` where the wrapper adds it, all at the current state (the wrapper's layout, read from the
+observation). The value function is PPO's own.
 """
 
 from __future__ import annotations
@@ -22,14 +23,17 @@ from ray.rllib.algorithms.ppo.torch.default_ppo_torch_rl_module import DefaultPP
 from ray.rllib.core.columns import Columns
 from ray.rllib.core.models.base import ACTOR, CRITIC, ENCODER_OUT
 
-LAYOUT_KEY = "statistics_layout"  # in the module's model_config: (offset, actions, states) of the statistics
+LAYOUT_KEY = "statistics_layout"  # in the module's model_config: (offset, actions, states[, uncertainty])
 CORE_SUMMARY = 16  # numbers of the core's output the shared MLP reads beside an action's statistics
 HIDDEN = 32  # the shared MLP's width
 
 
-def per_action_statistics(observations: torch.Tensor, offset: int, actions: int, states: int) -> torch.Tensor:
+def per_action_statistics(
+    observations: torch.Tensor, offset: int, actions: int, states: int, uncertainty: bool = False
+) -> torch.Tensor:
     """(..., obs) -> (..., actions, features): each action's statistics from the wrapper's blocks (visits, means,
-    then with states the transition rows and the action values), which follow the task's own observation."""
+    then with states the transition rows and the action values, then with ``uncertainty`` ``1 / sqrt(1 + visits)``),
+    which follow the task's own observation."""
     visits = observations[..., offset : offset + actions]
     means = observations[..., offset + actions : offset + 2 * actions]
     columns = [visits.unsqueeze(-1), means.unsqueeze(-1)]
@@ -38,6 +42,9 @@ def per_action_statistics(observations: torch.Tensor, offset: int, actions: int,
         transitions = observations[..., start : start + actions * states].unflatten(-1, (actions, states))
         values = observations[..., start + actions * states : start + actions * (states + 1)]
         columns += [transitions, values.unsqueeze(-1)]
+    if uncertainty:
+        start = offset + actions * (2 + (states + 1 if states > 1 else 0))
+        columns.append(observations[..., start : start + actions].unsqueeze(-1))
     return torch.cat(columns, dim=-1)
 
 
@@ -46,9 +53,9 @@ class StatisticsHeadPPOModule(DefaultPPOTorchRLModule):
 
     def setup(self) -> None:
         super().setup()
-        self.layout = tuple(self.model_config[LAYOUT_KEY])
-        offset, actions, states = self.layout
-        features = 2 + (states + 1 if states > 1 else 0)
+        self.layout = (*self.model_config[LAYOUT_KEY], False)[:4]  # three numbers: no uncertainty block
+        offset, actions, states, uncertainty = self.layout
+        features = 2 + (states + 1 if states > 1 else 0) + int(uncertainty)
         self.core_summary = torch.nn.Linear(self.model_config["lstm_cell_size"], CORE_SUMMARY)
         self.action_scorer = torch.nn.Sequential(
             torch.nn.Linear(CORE_SUMMARY + features, HIDDEN), torch.nn.Tanh(), torch.nn.Linear(HIDDEN, 1)

@@ -120,27 +120,32 @@ def make_agent_env(task_name: str | Task, env_config: dict[str, Any] | None = No
 
     ``env_config`` holds env constructor overrides plus the wrapper keys: ``reward_encoding``, and
     ``trial_statistics`` (True adds the trial's running statistics under that wrapper: inputs that make the agent
-    more than RL^2, :mod:`rllib_metarl.wrappers.trial_statistics`). ``seed_salt`` (the RLlib env runner's index) is
+    more than RL^2, :mod:`rllib_metarl.wrappers.trial_statistics`) with ``statistics_uncertainty`` (True adds each
+    action's ``1 / sqrt(1 + visits)`` to them). ``seed_salt`` (the RLlib env runner's index) is
     hashed into every reset seed: RLlib seeds runner w with ``seed + w`` and a vector env seeds its copy i with
     ``seed + i``, so without it copies on different runners draw the same tasks.
     """
     task = get_task(task_name)
     config = dict(env_config or {})
-    reward_encoding, trial_statistics = wrapper_options(task, config)
+    reward_encoding, statistics = wrapper_options(task, config)
     env = task.make(**config)
-    if trial_statistics:
-        env = TrialStatisticsWrapper(env, trial_length=task.trial_length)
+    if statistics is not None:
+        env = TrialStatisticsWrapper(env, trial_length=task.trial_length, **statistics)
     env = ActionRewardTimestepWrapper(
         env, trial_length=task.trial_length, reward_encoding=reward_encoding, include_done=task.include_done
     )
     return SaltedSeed(env, seed_salt) if seed_salt else env
 
 
-def wrapper_options(task: Task, config: dict[str, Any]) -> tuple[str, bool]:
-    """Take the wrapper keys out of ``config``: the reward encoding (default: the task's) and whether to add the
-    trial's statistics (default: no)."""
+def wrapper_options(task: Task, config: dict[str, Any]) -> tuple[str, dict[str, bool] | None]:
+    """Take the wrapper keys out of ``config``: the reward encoding (default: the task's) and the trial-statistics
+    wrapper's arguments (None, the default: no trial statistics)."""
     reward_encoding = config.pop("reward_encoding", task.reward_encoding)
-    return reward_encoding, validate_flag("trial_statistics", config.pop("trial_statistics", False))
+    trial_statistics = validate_flag("trial_statistics", config.pop("trial_statistics", False))
+    uncertainty = validate_flag("statistics_uncertainty", config.pop("statistics_uncertainty", False))
+    if uncertainty and not trial_statistics:
+        raise ValueError("statistics_uncertainty=True adds to the trial statistics: give trial_statistics=True too")
+    return reward_encoding, {"uncertainty": uncertainty} if trial_statistics else None
 
 
 def make_sync_vector_env(
@@ -168,10 +173,10 @@ def make_agent_vector_env(
     if task.vector_class is None:
         return make_sync_vector_env(task_name, num_envs, env_config, seed_salt)
     config = dict(env_config or {})  # num_envs: MetaVectorEnv checks it
-    reward_encoding, trial_statistics = wrapper_options(task, config)
+    reward_encoding, statistics = wrapper_options(task, config)
     env = task.vector_class(task.make(**config), num_envs, seed_salt=seed_salt)
-    if trial_statistics:
-        env = VectorTrialStatisticsWrapper(env)
+    if statistics is not None:
+        env = VectorTrialStatisticsWrapper(env, **statistics)
     return VectorActionRewardTimestepWrapper(env, reward_encoding=reward_encoding, include_done=task.include_done)
 
 

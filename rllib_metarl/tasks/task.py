@@ -23,7 +23,7 @@ class TrialSizes:
 
 
 # Keys of an RLlib env_config that configure the wrapper rather than the env.
-WRAPPER_KEYS = ("reward_encoding", "trial_statistics")
+WRAPPER_KEYS = ("reward_encoding", "trial_statistics", "statistics_uncertainty")
 
 
 @dataclass(frozen=True)

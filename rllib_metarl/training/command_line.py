@@ -173,7 +173,8 @@ def build_parser(
     )  # fmt: skip
     parser.add_argument("--env-arg", type=key_value, action="append", default=[], metavar="KEY=VALUE",
                         help="any other task parameter, e.g. --env-arg num_arms=10 (repeatable); "
-                        "trial_statistics=True adds the trial's statistics to the inputs (not RL^2)")  # fmt: skip
+                        "trial_statistics=True adds the trial's statistics to the inputs (not RL^2), "
+                        "statistics_uncertainty=True also each action's 1/sqrt(1+visits)")  # fmt: skip
     # Preset fields: the few changed daily have flags of their own; --set reaches every field by its name.
     preset_flag = {"action": SetPresetField, "default": argparse.SUPPRESS}
     parser.add_argument("--algo", field="algo", choices=ALGORITHMS, **preset_flag,
@@ -249,17 +250,17 @@ def parse_experiment(
     if not args.address:  # before the env is built: a large task can take the memory at construction
         check_memory(parser, task, env_config, preset, args.eval_trials, sizes)
     try:
-        _, trial_statistics = wrapper_options(task, dict(env_config))
+        _, statistics = wrapper_options(task, dict(env_config))
         env = task.make(**env_config)  # the env validates its own parameters
     except (TypeError, ValueError) as error:
         parser.error(f"{task.name}: {error}")
-    if preset.statistics_head and not trial_statistics:
+    if preset.statistics_head and statistics is None:
         parser.error("statistics_head reads the trial statistics: add --env-arg trial_statistics=True")
-    if not args.address and (sizes is None or trial_statistics):
+    if not args.address and (sizes is None or statistics is not None):
         try:
             sizes = sizes or task.measured_sizes(env)  # a user's task declares no sizes: read them from its env
-            if trial_statistics:
-                sizes = with_trial_statistics(sizes, env, task)
+            if statistics is not None:
+                sizes = with_trial_statistics(sizes, env, task, statistics)
         except ValueError as error:
             parser.error(f"{task.name}: {error}")
         check_memory(parser, task, env_config, preset, args.eval_trials, sizes)
@@ -379,9 +380,10 @@ def declared_sizes(task: Task, env_config: dict[str, Any]) -> TrialSizes | None:
         return None
 
 
-def with_trial_statistics(sizes: TrialSizes, env: gym.Env, task: Task) -> TrialSizes:
-    """``sizes`` with the inputs the trial-statistics wrapper adds to ``env``'s observation."""
-    wrapped = TrialStatisticsWrapper(env, trial_length=task.trial_length)
+def with_trial_statistics(sizes: TrialSizes, env: gym.Env, task: Task, statistics: dict[str, bool]) -> TrialSizes:
+    """``sizes`` with the inputs the trial-statistics wrapper (arguments ``statistics``) adds to ``env``'s
+    observation."""
+    wrapped = TrialStatisticsWrapper(env, trial_length=task.trial_length, **statistics)
     added = gym.spaces.flatdim(wrapped.observation_space) - gym.spaces.flatdim(env.observation_space)
     return replace(sizes, observation_size=sizes.observation_size + added)
 

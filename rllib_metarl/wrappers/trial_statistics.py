@@ -16,7 +16,13 @@ and, in a task with states,
 - ``P(s' | s, a)`` for every ``s'``: the estimated transition probabilities, the mean of a uniform Dirichlet prior
   updated by the observed transitions (uniform while untried; the step that ends an inner episode is no transition);
 - ``Q(s, a) / H``: the action values of value iteration over ``H`` steps on the trial's estimated MDP (those
-  transitions, the mean rewards), per step of ``H`` (``H``: the env's ``episode_length``, else the trial length).
+  transitions, the mean rewards), per step of ``H`` (``H``: the env's ``episode_length``, else the trial length);
+
+and, with ``uncertainty=True``,
+
+- ``1 / sqrt(1 + visits(s, a))``: how uncertain the action's mean still is, on the scale of a standard error (1 while
+  untried, 0.71 after one visit). The visit share above tells an untried action from one tried once by only 1/T;
+  a policy that should explore by uncertainty, as UCB does, has to amplify that difference first.
 
 :class:`TrialStatisticsWrapper` wraps a single env and :class:`VectorTrialStatisticsWrapper` a native vector env;
 both keep their counts in one :class:`TrialStatistics`, so their numbers are the same. The agent env puts the
@@ -32,7 +38,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rllib_metarl.utils.validation import validate_action, validate_integer
+from rllib_metarl.utils.validation import validate_action, validate_flag, validate_integer
 from rllib_metarl.utils.value_iteration import optimal_q_values
 from rllib_metarl.wrappers.action_reward_timestep import resolve_trial_length
 
@@ -47,19 +53,21 @@ class TrialStatistics:
         num_states, num_actions: S (1: a task without states) and A.
         trial_length: T, the scale of the visit counts.
         value_horizon: H, the steps value iteration plans over (tasks with states).
+        uncertainty: add ``1 / sqrt(1 + visits)`` per action.
     """
 
-    def __init__(self, num_copies: int, num_states: int, num_actions: int, trial_length: int, value_horizon: int):
-        self.num_states, self.num_actions = num_states, num_actions
+    def __init__(self, num_copies: int, num_states: int, num_actions: int, trial_length: int, value_horizon: int,
+                 uncertainty: bool = False):  # fmt: skip
+        self.num_states, self.num_actions, self.uncertainty = num_states, num_actions, uncertainty
         self.trial_length, self.value_horizon = trial_length, value_horizon
         self.visits = np.zeros((num_copies, num_states, num_actions))
         self.reward_sums = np.zeros((num_copies, num_states, num_actions))
         self.transitions = np.zeros((num_copies, num_states, num_actions, num_states)) if num_states > 1 else None
 
     @staticmethod
-    def size(num_states: int, num_actions: int) -> int:
+    def size(num_states: int, num_actions: int, uncertainty: bool = False) -> int:
         """Numbers the statistics add to each observation."""
-        return num_actions * (2 if num_states == 1 else 3 + num_states)
+        return num_actions * ((2 if num_states == 1 else 3 + num_states) + int(uncertainty))
 
     def clear(self, copies: np.ndarray) -> None:
         """Start a new trial in ``copies``."""
@@ -88,6 +96,8 @@ class TrialStatistics:
             estimated = (self.transitions + 1.0) / (moves + self.num_states)
             q_values = optimal_q_values(estimated, mean_rewards, self.value_horizon)[:, 0]
             parts += [estimated[rows, states].reshape(len(states), -1), q_values[rows, states] / self.value_horizon]
+        if self.uncertainty:
+            parts.append(1.0 / np.sqrt(1.0 + self.visits[rows, states]))
         return np.concatenate(parts, axis=1).astype(np.float32)
 
 
@@ -112,6 +122,7 @@ class TrialStatisticsWrapper(gym.ObservationWrapper, gym.utils.RecordConstructor
             position when ``num_states`` > 1.
         value_horizon: H of the action values. Default: the env's ``episode_length`` attribute, else the trial length.
         trial_length: T. Default: the env's ``trial_length`` attribute, then its spec's ``max_episode_steps``.
+        uncertainty: also add ``1 / sqrt(1 + visits)`` per action (module docstring).
     """
 
     def __init__(
@@ -121,9 +132,10 @@ class TrialStatisticsWrapper(gym.ObservationWrapper, gym.utils.RecordConstructor
         states_of: StatesOf | None = None,
         value_horizon: int | None = None,
         trial_length: int | None = None,
+        uncertainty: bool = False,
     ):
         gym.utils.RecordConstructorArgs.__init__(self, num_states=num_states, value_horizon=value_horizon,
-                                                 trial_length=trial_length)  # fmt: skip
+                                                 trial_length=trial_length, uncertainty=uncertainty)  # fmt: skip
         gym.ObservationWrapper.__init__(self, env)
         if not isinstance(env.action_space, gym.spaces.Discrete):
             raise ValueError(f"TrialStatisticsWrapper needs a Discrete action space, got {env.action_space}")
@@ -135,15 +147,19 @@ class TrialStatisticsWrapper(gym.ObservationWrapper, gym.utils.RecordConstructor
         self.num_states, self.states_of = _states(env, num_states, states_of)
         horizon = value_horizon if value_horizon is not None else getattr(env.unwrapped, "episode_length", None)
         self.value_horizon = validate_integer("value_horizon", horizon if horizon is not None else self.trial_length)
-        self.statistics = TrialStatistics(1, self.num_states, self.num_actions, self.trial_length, self.value_horizon)
+        self.uncertainty = validate_flag("uncertainty", uncertainty)
+        self.statistics = TrialStatistics(1, self.num_states, self.num_actions, self.trial_length, self.value_horizon,
+                                          self.uncertainty)  # fmt: skip
 
         inner = env.observation_space
-        added = TrialStatistics.size(self.num_states, self.num_actions)
+        added = TrialStatistics.size(self.num_states, self.num_actions, self.uncertainty)
         low, high = np.full(added, -np.inf), np.full(added, np.inf)
         low[: self.num_actions], high[: self.num_actions] = 0.0, 1.0  # visits / T
         if self.num_states > 1:  # transition probabilities
             probabilities = slice(2 * self.num_actions, (2 + self.num_states) * self.num_actions)
             low[probabilities], high[probabilities] = 0.0, 1.0
+        if self.uncertainty:  # 1 / sqrt(1 + visits), the last block
+            low[added - self.num_actions :], high[added - self.num_actions :] = 0.0, 1.0
         self.observation_space = gym.spaces.Box(
             np.concatenate([inner.low.reshape(-1), low]).astype(np.float32),
             np.concatenate([inner.high.reshape(-1), high]).astype(np.float32),
@@ -185,20 +201,20 @@ class VectorTrialStatisticsWrapper(gym.vector.VectorWrapper):
 
     Args:
         env: a :class:`rllib_metarl.tasks.vector.MetaVectorEnv`.
-        value_horizon: as for :class:`TrialStatisticsWrapper`.
+        value_horizon, uncertainty: as for :class:`TrialStatisticsWrapper`.
     """
 
-    def __init__(self, env: gym.vector.VectorEnv, value_horizon: int | None = None):
+    def __init__(self, env: gym.vector.VectorEnv, value_horizon: int | None = None, uncertainty: bool = False):
         super().__init__(env)
         # The single wrapper checks the env, resolves S, H and T and defines the observation space.
         self.single_env = TrialStatisticsWrapper(env.single_env, value_horizon=value_horizon,
-                                                 trial_length=env.trial_length)  # fmt: skip
+                                                 trial_length=env.trial_length, uncertainty=uncertainty)  # fmt: skip
         self.trial_length = env.trial_length
         self.single_observation_space = self.single_env.observation_space
         self.observation_space = gym.vector.utils.batch_space(self.single_observation_space, env.num_envs)
         single = self.single_env
         self.statistics = TrialStatistics(env.num_envs, single.num_states, single.num_actions, single.trial_length,
-                                          single.value_horizon)  # fmt: skip
+                                          single.value_horizon, single.uncertainty)  # fmt: skip
         self._states = np.zeros(env.num_envs, dtype=np.int64)
         self._autoreset = np.zeros(env.num_envs, dtype=bool)
 
@@ -243,11 +259,11 @@ def _states(env: gym.Env, num_states: int | None, states_of: StatesOf | None) ->
     return num_states, states_of
 
 
-def statistics_layout(env: gym.Env) -> tuple[int, int, int] | None:
-    """Where an agent env's observation holds the trial statistics: (offset, actions, states), or None without them.
-    They follow the task's own observation, which the action-reward-timestep wrapper keeps first."""
+def statistics_layout(env: gym.Env) -> tuple[int, int, int, bool] | None:
+    """Where an agent env's observation holds the trial statistics: (offset, actions, states, uncertainty), or None
+    without them. They follow the task's own observation, which the action-reward-timestep wrapper keeps first."""
     while isinstance(env, gym.Wrapper):
         if isinstance(env, TrialStatisticsWrapper):
-            return gym.spaces.flatdim(env.env.observation_space), env.num_actions, env.num_states
+            return gym.spaces.flatdim(env.env.observation_space), env.num_actions, env.num_states, env.uncertainty
         env = env.env
     return None

@@ -92,6 +92,8 @@ def test_recipes_name_everything_beyond_rl2():
     plain = {"preset": {"algo": "ppo", "core": "gru", "reward_prediction_coeff": 0.0}, "env_config": {}}
     assert recipe_of(plain) == Recipe("PPO + GRU", rl2=True)
     assert recipe_of({**plain, "env_config": {"trial_statistics": True}}).text == "PPO + GRU, trial-statistics inputs"
+    uncertain = {**plain, "env_config": {"trial_statistics": True, "statistics_uncertainty": True}}
+    assert recipe_of(uncertain).text == "PPO + GRU, trial-statistics inputs with visit uncertainty"
     head = {"preset": {**plain["preset"], "statistics_head": True}, "env_config": {"trial_statistics": True}}
     assert recipe_of(head).text == "PPO + GRU, trial-statistics inputs, per-action statistics head"
     started = recipe_of({**plain, "init_from": "/nowhere/exp/PPO_x/checkpoint_000001"})
@@ -171,3 +173,41 @@ def test_update_keeps_a_saved_agent_the_new_measurement_does_not_beat(tmp_path):
     assert rl2_tables.merge_into_saved(worse, tmp_path).set_index(["n", "method"])["mean"][(100, "Best agent")] == 52.3
     again = pd.DataFrame([row("Random", 50.1), row("Best agent", 51.0, checkpoint="a")])  # the same agent, re-measured
     assert rl2_tables.merge_into_saved(again, tmp_path).set_index(["n", "method"])["mean"][(100, "Best agent")] == 51.0
+
+
+def test_agents_only_keeps_the_saved_baselines_rows(tmp_path, monkeypatch):
+    saved = pd.DataFrame([{"table": "bandits", "n": 100, "k": 50, "method": method, "trials": 1000, "seed": 0,
+                           "mean": mean, "ci95_low": mean - 1, "ci95_high": mean + 1, "paper": 84.9, "paper_in_ci": False,
+                           "command": "python -m analysis.rl2_tables", "checkpoint": checkpoint}
+                          for method, mean, checkpoint in (("Random", 50.0, ""), ("Gittins", 85.4, ""),
+                                                           ("Best agent", 63.0, "a"))])  # fmt: skip
+    saved.to_csv(tmp_path / "rl2_tables.csv", index=False)
+    measured = []
+
+    def fake_agent_rows(cell, candidates, trials, tuning_trials, seed):
+        measured.append(cell)
+        return [{**saved.iloc[2].to_dict(), "mean": 80.0, "checkpoint": "b", "paper": 84.9, "recipe": "PPO + LSTM",
+                 "experiment": "b", "train_wall_time_s": 1800.0, "selection": "one run"}]  # fmt: skip
+
+    monkeypatch.setattr(rl2_tables, "find_agents", lambda path: {rl2_tables.Cell("bandits", 100, 50): ["b"]})
+    monkeypatch.setattr(rl2_tables, "agent_rows", fake_agent_rows)
+    rl2_tables.main(["--table", "bandits", "--bandit-cells", "100x50", "--agents-only", "--update",
+                     "--output-dir", str(tmp_path)])  # fmt: skip
+    merged = pd.read_csv(tmp_path / "rl2_tables.csv").set_index("method")["mean"].to_dict()
+    assert merged == {"Random": 50.0, "Gittins": 85.4, "Best agent": 80.0} and len(measured) == 1
+    for bad in (["--agents-only"], ["--agents-only", "--update", "--no-agents"]):
+        with pytest.raises(SystemExit) as stop:
+            rl2_tables.parse_args([*bad, "--output-dir", str(tmp_path)])
+        assert stop.value.code == 2
+
+
+def test_an_agent_falls_short_of_the_papers_figure_or_of_the_bayes_optimal_where_that_is_lower():
+    def row(n, k, method, mean, high):
+        return {"table": "bandits", "n": n, "k": k, "method": method, "mean": mean, "ci95_high": high,
+                "recipe": "PPO + LSTM", "experiment": "x", "train_wall_time_s": 60.0, "selection": "one run"}  # fmt: skip
+
+    frame = pd.DataFrame([row(10, 50, "Bayes-optimal", 6.72, 6.85), row(10, 50, "RL^2", 6.56, 6.70),
+                          row(100, 50, "Best agent", 62.0, 63.0), row(10, 5, "RL^2", 6.6, 6.75)])  # fmt: skip
+    lines = rl2_tables.agents_markdown(frame).splitlines()[2:]
+    shorts = [line.split(" | ")[5] for line in lines]
+    assert shorts == ["0.02", "21.90", "-"]  # 6.72 (not the paper's 6.8) - 6.70; 84.9 - 63.0; 6.75 reaches 6.7

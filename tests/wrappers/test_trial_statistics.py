@@ -135,6 +135,45 @@ def test_agent_env_and_its_vector_twin_carry_the_statistics():
 def test_statistics_layout_of_agent_envs():
     from rllib_metarl.wrappers import statistics_layout
 
-    assert statistics_layout(make_agent_env("tabular_mdp", {"trial_statistics": True})) == (10, 5, 10)
-    assert statistics_layout(make_agent_env("k_armed", {"trial_statistics": True})) == (0, 5, 1)
+    assert statistics_layout(make_agent_env("tabular_mdp", {"trial_statistics": True})) == (10, 5, 10, False)
+    assert statistics_layout(make_agent_env("k_armed", {"trial_statistics": True})) == (0, 5, 1, False)
+    uncertain = {"trial_statistics": True, "statistics_uncertainty": True}
+    assert statistics_layout(make_agent_env("k_armed", uncertain)) == (0, 5, 1, True)
     assert statistics_layout(make_agent_env("k_armed")) is None
+
+
+def test_uncertainty_is_one_over_the_root_of_one_plus_the_visits_per_action():
+    env = TrialStatisticsWrapper(BernoulliBandit(num_arms=3, trial_length=4), uncertainty=True)
+    observation, _ = env.reset(seed=3)
+    np.testing.assert_array_equal(observation[6:], [1.0, 1.0, 1.0])  # after visits and means: all arms untried
+    for arm in (0, 2, 0):
+        observation, *_ = env.step(arm)
+    np.testing.assert_allclose(observation[:3], [0.5, 0, 0.25])
+    np.testing.assert_allclose(observation[6:], [1 / np.sqrt(3), 1.0, 1 / np.sqrt(2)], rtol=0, atol=1e-7)
+    assert env.observation_space.contains(observation) and env.observation_space.low[6:].tolist() == [0.0] * 3
+
+
+def test_uncertainty_in_a_task_with_states_is_the_last_block_and_the_vector_twin_agrees():
+    env = TrialStatisticsWrapper(ChainMDP(), uncertainty=True)
+    env.reset()
+    observation, *_ = env.step(1)  # state 0, action 1 -> state 1
+    assert observation.shape == (2 + TrialStatistics.size(2, 2, uncertainty=True),) == (2 + 2 * 6,)
+    np.testing.assert_allclose(observation[-2:], [1.0, 1.0])  # in state 1 nothing is tried yet
+    observation, *_ = env.step(0)  # state 1, action 0: the inner episode ends, back in state 0
+    np.testing.assert_allclose(observation[-2:], [1.0, 1 / np.sqrt(2)], rtol=0, atol=1e-7)
+    config = {"num_episodes": 2, "trial_statistics": True, "statistics_uncertainty": True}
+    single, vector = make_agent_env("tabular_mdp", config), make_agent_vector_env("tabular_mdp", 2, config)
+    single_observation, _ = single.reset(seed=0)
+    observations, _ = vector.reset(seed=0)
+    for _ in range(19):  # through the first inner episode's end, to the trial's last step
+        action = int(np.argmax(single_observation[-5:]))  # the least tried action: every count changes
+        single_observation, *_ = single.step(action)
+        observations, *_ = vector.step(np.array([action, 0]))
+        np.testing.assert_allclose(observations[0], single_observation, rtol=0, atol=1e-6)
+
+
+def test_uncertainty_needs_the_statistics():
+    with pytest.raises(ValueError, match="statistics_uncertainty=True adds to the trial statistics"):
+        make_agent_env("k_armed", {"statistics_uncertainty": True})
+    with pytest.raises(ValueError, match="statistics_uncertainty must be True or False, got 1"):
+        make_agent_env("k_armed", {"trial_statistics": True, "statistics_uncertainty": 1})
