@@ -177,8 +177,8 @@ def test_update_keeps_a_saved_agent_the_new_measurement_does_not_beat(tmp_path):
 
 def test_agents_only_keeps_the_saved_baselines_rows(tmp_path, monkeypatch):
     saved = pd.DataFrame([{"table": "bandits", "n": 100, "k": 50, "method": method, "trials": 1000, "seed": 0,
-                           "mean": mean, "ci95_low": mean - 1, "ci95_high": mean + 1, "paper": 84.9, "paper_in_ci": False,
-                           "command": "python -m analysis.rl2_tables", "checkpoint": checkpoint}
+                           "mean": mean, "ci95_low": mean - 1, "ci95_high": mean + 1, "paper": 84.9,
+                           "paper_in_ci": False, "command": "python -m analysis.rl2_tables", "checkpoint": checkpoint}
                           for method, mean, checkpoint in (("Random", 50.0, ""), ("Gittins", 85.4, ""),
                                                            ("Best agent", 63.0, "a"))])  # fmt: skip
     saved.to_csv(tmp_path / "rl2_tables.csv", index=False)
@@ -204,7 +204,8 @@ def test_agents_only_keeps_the_saved_baselines_rows(tmp_path, monkeypatch):
 def test_an_agent_falls_short_of_the_papers_figure_or_of_the_bayes_optimal_where_that_is_lower():
     def row(n, k, method, mean, high):
         return {"table": "bandits", "n": n, "k": k, "method": method, "mean": mean, "ci95_high": high,
-                "recipe": "PPO + LSTM", "experiment": "x", "train_wall_time_s": 60.0, "selection": "one run"}  # fmt: skip
+                "recipe": "PPO + LSTM", "experiment": "x", "train_wall_time_s": 60.0,
+                "selection": "one run"}  # fmt: skip
 
     frame = pd.DataFrame([row(10, 50, "Bayes-optimal", 6.72, 6.85), row(10, 50, "RL^2", 6.56, 6.70),
                           row(100, 50, "Best agent", 62.0, 63.0), row(10, 5, "RL^2", 6.6, 6.75)])  # fmt: skip
