@@ -65,6 +65,7 @@ ARMS = EnvOption(("-k", "--k", "--num-arms"), "num_arms", positive_int, "arms")
             "with trial_statistics=True, trial_length=5000, num_arms=50: a run would need about 30.1 GiB",
         ),  # fmt: skip
         ("k_armed", ["--set", "statistics_head=true"], "statistics_head reads the trial statistics: add --env-arg"),
+        ("k_armed", ["--env-arg", "statistics_uncertainty=True"], "k_armed: statistics_uncertainty=True adds to the"),
         ("two_step", ["--env-arg", "redraw_each_episode=7"], "redraw_each_episode must be True or False, got 7"),
         ("harlow", ["--env-arg", "correct_reward=nan"], "correct_reward must be a finite number, got 'nan'"),
         ("restless", ["--env-arg", "p_high=True"], "p_high must be numbers in [0, 1], got (True,)"),
