@@ -23,6 +23,8 @@ from ray.rllib.algorithms.ppo.torch.default_ppo_torch_rl_module import DefaultPP
 from ray.rllib.core.columns import Columns
 from ray.rllib.core.models.base import ACTOR, CRITIC, ENCODER_OUT
 
+from rllib_metarl.wrappers.trial_statistics import TrialStatistics
+
 LAYOUT_KEY = "statistics_layout"  # in the module's model_config: (offset, actions, states[, uncertainty])
 CORE_SUMMARY = 16  # numbers of the core's output the shared MLP reads beside an action's statistics
 HIDDEN = 32  # the shared MLP's width
@@ -42,8 +44,8 @@ def per_action_statistics(
         transitions = observations[..., start : start + actions * states].unflatten(-1, (actions, states))
         values = observations[..., start + actions * states : start + actions * (states + 1)]
         columns += [transitions, values.unsqueeze(-1)]
-    if uncertainty:
-        start = offset + actions * (2 + (states + 1 if states > 1 else 0))
+    if uncertainty:  # the last block, after those above
+        start = offset + TrialStatistics.size(states, actions)
         columns.append(observations[..., start : start + actions].unsqueeze(-1))
     return torch.cat(columns, dim=-1)
 
@@ -55,7 +57,7 @@ class StatisticsHeadPPOModule(DefaultPPOTorchRLModule):
         super().setup()
         self.layout = (*self.model_config[LAYOUT_KEY], False)[:4]  # three numbers: no uncertainty block
         offset, actions, states, uncertainty = self.layout
-        features = 2 + (states + 1 if states > 1 else 0) + int(uncertainty)
+        features = TrialStatistics.size(states, 1, uncertainty)  # per action
         self.core_summary = torch.nn.Linear(self.model_config["lstm_cell_size"], CORE_SUMMARY)
         self.action_scorer = torch.nn.Sequential(
             torch.nn.Linear(CORE_SUMMARY + features, HIDDEN), torch.nn.Tanh(), torch.nn.Linear(HIDDEN, 1)
