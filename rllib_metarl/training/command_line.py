@@ -104,6 +104,17 @@ OLDER_PRESET_FLAGS: tuple[tuple[tuple[str, ...], str, dict[str, Any]], ...] = (
 )
 
 
+def without_decays(parser: argparse.ArgumentParser, preset: Preset, fields: dict[str, Any]) -> Preset:
+    """The preset for ``--scheduler pbt``, which mutates the learning rate and the entropy coefficient itself: a
+    decay of either given on the command line is refused, and one the preset declares is dropped."""
+    for decayed, name in (("lr", "learning rate"), ("entropy", "entropy coefficient")):
+        keys = {f"{decayed}_final", f"{decayed}_decay_steps"}
+        if keys & set(fields):
+            parser.error(f"--scheduler pbt mutates the {name} itself: drop {decayed}_final and {decayed}_decay_steps")
+        preset = replace(preset, **dict.fromkeys(keys))
+    return preset
+
+
 class SetPresetField(argparse.Action):
     """Collects every flag that sets a preset field, and each ``--set FIELD=VALUE``, into ``preset_fields``: one dict
     of the fields the command line changes, the last word winning."""
@@ -265,10 +276,8 @@ def parse_experiment(
             parser.error(f"{task.name}: {error}")
         check_memory(parser, task, env_config, preset, args.eval_trials, sizes)
     env.close()
-    if args.scheduler == "pbt" and preset.lr_final is not None:
-        if {"lr_final", "lr_decay_steps"} & set(fields):
-            parser.error("--scheduler pbt mutates the learning rate itself: drop lr_final and lr_decay_steps")
-        preset = replace(preset, lr_final=None, lr_decay_steps=None)  # PBT's mutations replace the preset's decay
+    if args.scheduler == "pbt":
+        preset = without_decays(parser, preset, fields)
     check_resources(parser, preset, args.address)
     if args.scheduler == "pbt" and preset.num_samples < 2:
         parser.error(f"--scheduler pbt needs --num-samples of at least 2, got {preset.num_samples}")

@@ -17,11 +17,12 @@ if TYPE_CHECKING:
     from ray.rllib.algorithms.algorithm_config import AlgorithmConfig
 
 
-def learning_rate(preset: Preset) -> float | list[list[float]]:
-    """The preset's learning rate: a constant, or RLlib's ``[[step, value], ...]`` schedule for a linear decay."""
-    if preset.lr_decay_steps is None:
-        return preset.lr
-    return [[0, preset.lr], [preset.lr_decay_steps, preset.lr_final]]
+def linear_decay(start: float, final: float | None, steps: int | None) -> float | list[list[float]]:
+    """A constant ``start``, or RLlib's ``[[step, value], ...]`` schedule falling linearly to ``final`` over ``steps``
+    sampled env steps: the form RLlib takes for the learning rate and the entropy coefficient."""
+    if steps is None:
+        return start
+    return [[0, start], [steps, final]]
 
 
 def build_rl_module(task_name: str | Task, preset: Preset, env_config: dict[str, Any], seed: int = 0) -> Any:
@@ -109,9 +110,9 @@ def algorithm_config(
         )
         .learners(num_learners=0)  # in the trial's process: a remote learner hangs IMPALA/APPO on 2 cores
         .training(
-            lr=learning_rate(preset),
+            lr=linear_decay(preset.lr, preset.lr_final, preset.lr_decay_steps),
             gamma=preset.gamma,
-            entropy_coeff=preset.entropy_coeff,
+            entropy_coeff=linear_decay(preset.entropy_coeff, preset.entropy_final, preset.entropy_decay_steps),
             vf_loss_coeff=preset.vf_loss_coeff,
             train_batch_size_per_learner=batch,
         )

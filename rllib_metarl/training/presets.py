@@ -32,6 +32,11 @@ class Preset:
     gamma: float = 0.9
     lambda_: float = 0.95
     entropy_coeff: float = 0.01
+    # With both set, the entropy bonus falls linearly from ``entropy_coeff`` to ``entropy_final`` over the first
+    # ``entropy_decay_steps`` sampled env steps, then stays there: late in a run the policy's own scores, not the
+    # bonus's randomness, have to do the exploring.
+    entropy_final: float | None = None
+    entropy_decay_steps: int | None = None
     vf_loss_coeff: float = 0.5
     # PPO only: weight of the reward-prediction auxiliary loss on the memory core (models.reward_prediction); 0: none.
     reward_prediction_coeff: float = 0.0
@@ -129,7 +134,8 @@ def parse_field(name: str, text: str) -> Any:
 FIELD_RANGES: dict[str, tuple[float, float, bool]] = {
     **dict.fromkeys(("lr", "lr_final", "stop_time_s", "grace_period_s", "vf_clip_param"), (0.0, math.inf, False)),
     **dict.fromkeys(
-        ("entropy_coeff", "vf_loss_coeff", "reward_prediction_coeff", "reward_logits_weight", "pretrain_memory_s"),
+        ("entropy_coeff", "entropy_final", "vf_loss_coeff", "reward_prediction_coeff", "reward_logits_weight",
+         "pretrain_memory_s"),
         (0.0, math.inf, True),
     ),  # fmt: skip
     **dict.fromkeys(
@@ -149,6 +155,7 @@ FIELD_RANGES: dict[str, tuple[float, float, bool]] = {
             "evaluation_trials",
             "stop_iters",
             "lr_decay_steps",
+            "entropy_decay_steps",
         ),
         (1, math.inf, True),
     ),  # fmt: skip
@@ -216,9 +223,11 @@ def get_preset(task_name: str, **overrides: Any) -> Preset:
         )
     if preset.attention_window not in ATTENTION_WINDOWS:
         raise ValueError(f"attention_window must be one of {ATTENTION_WINDOWS}, got {preset.attention_window!r}")
-    if (preset.lr_final is None) != (preset.lr_decay_steps is None):
-        raise ValueError(
-            f"a learning-rate decay needs both lr_final and lr_decay_steps, got lr_final={preset.lr_final!r} "
-            f"and lr_decay_steps={preset.lr_decay_steps!r}"
-        )
+    for decayed, name in (("lr", "a learning-rate"), ("entropy", "an entropy")):
+        final, steps = getattr(preset, f"{decayed}_final"), getattr(preset, f"{decayed}_decay_steps")
+        if (final is None) != (steps is None):
+            raise ValueError(
+                f"{name} decay needs both {decayed}_final and {decayed}_decay_steps, got {decayed}_final={final!r} "
+                f"and {decayed}_decay_steps={steps!r}"
+            )
     return preset

@@ -79,6 +79,13 @@ ARMS = EnvOption(("-k", "--k", "--num-arms"), "num_arms", positive_int, "arms")
             "--scheduler pbt mutates the learning rate itself",
         ),
         ("eleven_arm", ["--entropy-coeff", "nan"], "expected a number >= 0, got 'nan'"),
+        ("k_armed", ["--set", "entropy_final=0.001"], "an entropy decay needs both entropy_final and entropy_decay"),
+        ("k_armed", ["--set", "entropy_decay_steps=0"], "preset field entropy_decay_steps must be"),
+        (
+            "k_armed",
+            ["--scheduler", "pbt", "--set", "entropy_final=0", "--set", "entropy_decay_steps=1000"],
+            "--scheduler pbt mutates the entropy coefficient itself: drop entropy_final and entropy_decay_steps",
+        ),
         ("eleven_arm", ["--num-epochs", "0"], "argument --num-epochs: expected a positive integer, got '0'"),
         ("k_armed", ["--attention-window", "2"], "only the attention core reads several steps per token"),
         ("tabular_mdp", ["--core", "lstm", "--attention-window", "2"], "only the attention core reads several steps"),

@@ -214,6 +214,18 @@ def test_learning_rate_decays_linearly_over_the_sampled_steps(local_ray):
     assert rates == pytest.approx([1e-3 - 0.5 * 9e-4, 1e-4, 1e-4])
 
 
+def test_entropy_bonus_decays_linearly_over_the_sampled_steps(local_ray):
+    # As the learning rate above: 40 sampled steps per iteration, the bonus reaches entropy_final at step 80.
+    preset = get_preset("k_armed", envs_per_worker=4, trials_per_rollout=1, entropy_coeff=0.02, entropy_final=0.0,
+                        entropy_decay_steps=80)  # fmt: skip
+    algo = algorithm_config("k_armed", preset, {"num_arms": 3, "trial_length": 10}, seed=0).build_algo()
+    try:
+        coefficients = [algo.train()["learners"]["default_policy"]["curr_entropy_coeff"] for _ in range(3)]
+    finally:
+        algo.stop()
+    assert coefficients == pytest.approx([0.01, 0.0, 0.0])
+
+
 @pytest.mark.slow
 def test_a_run_can_start_from_another_runs_weights_and_a_misfit_is_named(local_ray, tmp_path, capsys):
     from rllib_metarl.evaluation import module_path
