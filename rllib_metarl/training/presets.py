@@ -134,8 +134,14 @@ def parse_field(name: str, text: str) -> Any:
 FIELD_RANGES: dict[str, tuple[float, float, bool]] = {
     **dict.fromkeys(("lr", "lr_final", "stop_time_s", "grace_period_s", "vf_clip_param"), (0.0, math.inf, False)),
     **dict.fromkeys(
-        ("entropy_coeff", "entropy_final", "vf_loss_coeff", "reward_prediction_coeff", "reward_logits_weight",
-         "pretrain_memory_s"),
+        (
+            "entropy_coeff",
+            "entropy_final",
+            "vf_loss_coeff",
+            "reward_prediction_coeff",
+            "reward_logits_weight",
+            "pretrain_memory_s",
+        ),
         (0.0, math.inf, True),
     ),  # fmt: skip
     **dict.fromkeys(
