@@ -75,6 +75,7 @@ class Experiment:
     address: str | None
     eval_trials: int
     dashboard: bool
+    concurrent_trials: int  # Tune trials that run at once (concurrent_trials below)
     init_from: Path | None = None  # the RLModule folder of a checkpoint whose weights the run starts from
     command: str = ""  # the command line that ran it, recorded in its summary
 
@@ -257,9 +258,10 @@ def parse_experiment(
     except ValueError as error:
         parser.error(str(error))
     check_curriculum(parser, task, env_config, preset, args)
+    concurrent = concurrent_trials(preset, args.address)
     sizes = declared_sizes(task, env_config)
     if not args.address:  # before the env is built: a large task can take the memory at construction
-        check_memory(parser, task, env_config, preset, args.eval_trials, sizes)
+        check_memory(parser, task, env_config, preset, args.eval_trials, sizes, concurrent)
     try:
         _, statistics = wrapper_options(task, dict(env_config))
         env = task.make(**env_config)  # the env validates its own parameters
@@ -274,7 +276,7 @@ def parse_experiment(
                 sizes = with_trial_statistics(sizes, env, task, statistics)
         except ValueError as error:
             parser.error(f"{task.name}: {error}")
-        check_memory(parser, task, env_config, preset, args.eval_trials, sizes)
+        check_memory(parser, task, env_config, preset, args.eval_trials, sizes, concurrent)
     env.close()
     if args.scheduler == "pbt":
         preset = without_decays(parser, preset, fields)
@@ -289,7 +291,7 @@ def parse_experiment(
     if not os.access(storage_path, os.W_OK):
         parser.error(f"--storage-path {str(storage_path)!r} is not writable")
     try:
-        check_free_space(storage_path, concurrent_trials(preset, args.address))
+        check_free_space(storage_path, concurrent)
     except ValueError as error:
         parser.error(f"--storage-path {error}")
     if args.name is not None:
@@ -322,6 +324,7 @@ def parse_experiment(
         address=args.address,
         eval_trials=args.eval_trials,
         dashboard=not args.no_dashboard,
+        concurrent_trials=concurrent,
         init_from=init_from,
         command=shlex.join(["python", sys.argv[0], *(sys.argv[1:] if argv is None else argv)]),
     )
@@ -404,12 +407,12 @@ def check_memory(
     preset: Preset,
     eval_trials: int,
     sizes: TrialSizes | None,
+    concurrent: int,
 ) -> None:
-    """Refuse a local run whose estimated memory (rllib_metarl.training.memory) exceeds this machine's, naming the
-    sizes it comes from."""
+    """Refuse a local run whose estimated memory (rllib_metarl.training.memory), with ``concurrent`` trials at once,
+    exceeds this machine's, naming the sizes it comes from."""
     if sizes is None:
         return
-    concurrent = concurrent_trials(preset, address=None)
     needed, available = run_bytes(sizes, preset, eval_trials, concurrent), machine_bytes()
     if needed > available:
         given = ", ".join(f"{key}={value!r}" for key, value in env_config.items() if key not in ("meta", "task_seed"))

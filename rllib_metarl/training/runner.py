@@ -20,7 +20,7 @@ import pandas as pd
 
 from rllib_metarl.evaluation import evaluate_checkpoint, module_path, summarize
 from rllib_metarl.tasks import get_task
-from rllib_metarl.training.command_line import EnvOption, Experiment, concurrent_trials, parse_experiment
+from rllib_metarl.training.command_line import EnvOption, Experiment, parse_experiment
 from rllib_metarl.training.curriculum import curriculum_stages, describe, stage_settings
 from rllib_metarl.training.experiment_folder import ExperimentBusy, SettingsDiffer, check_same_experiment, running
 from rllib_metarl.training.initial_weights import PRETRAINED_DIR, PRETRAINING_STATS, check_initial_weights, pretrained
@@ -58,7 +58,7 @@ def run(experiment: Experiment) -> dict[str, Any]:
     for name in repair_tune_state(experiment.path):
         print(f"{name} was cut short (a full disk?): its last complete version is put back", flush=True)
     tuner = make_tuner(experiment)
-    with SpaceWatch(experiment.path, concurrent_trials(experiment.preset, experiment.address)) as watch:
+    with SpaceWatch(experiment.path, experiment.concurrent_trials) as watch:
         results = tuner.fit()
     if watch.stopped:
         raise DiskFull(f"the run stopped: {watch.stopped}")

@@ -13,6 +13,7 @@ import pytest
 from rllib_metarl.cli.arguments import positive_int
 from rllib_metarl.tasks.bandits import DEPENDENT_DIFFICULTIES
 from rllib_metarl.training.command_line import EnvOption, build_parser, parse_experiment
+from rllib_metarl.training.ray_session import local_cpus
 from rllib_metarl.training.tune_setup import scheduler
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -163,6 +164,7 @@ def test_good_input_builds_the_experiment(tmp_path):
     )
     assert (experiment.preset.algo, experiment.preset.core) == ("ppo", "lstm")  # the defaults
     assert experiment.path.parent == tmp_path
+    assert experiment.concurrent_trials == min(experiment.preset.num_samples, local_cpus())  # resolved once, here
 
 
 def test_set_reaches_every_preset_field_and_the_older_flags_still_set_theirs(tmp_path):
