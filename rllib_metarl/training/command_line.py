@@ -257,8 +257,8 @@ def parse_experiment(
         preset = get_preset(task.name, **fields)
     except ValueError as error:
         parser.error(str(error))
-    check_curriculum(parser, task, env_config, preset, args)
     concurrent = concurrent_trials(preset, args.address)
+    check_curriculum(parser, task, env_config, preset, args, concurrent)
     sizes = declared_sizes(task, env_config)
     if not args.address:  # before the env is built: a large task can take the memory at construction
         check_memory(parser, task, env_config, preset, args.eval_trials, sizes, concurrent)
@@ -351,7 +351,7 @@ def check_resources(parser: argparse.ArgumentParser, preset: Preset, address: st
 
 
 def check_curriculum(parser: argparse.ArgumentParser, task: Task, env_config: dict[str, Any], preset: Preset,
-                     args: argparse.Namespace) -> None:  # fmt: skip
+                     args: argparse.Namespace, concurrent: int) -> None:  # fmt: skip
     """Refuse a curriculum (training.curriculum) that is declared wrong, whose stages' tasks are refused or too large
     for this machine, or whose stages would change the agent's network."""
     try:
@@ -363,16 +363,15 @@ def check_curriculum(parser: argparse.ArgumentParser, task: Task, env_config: di
         _, stage_config, _ = stage_settings(stage, index, env_config, preset)
         stage_sizes = declared_sizes(task, stage_config)
         if not args.address:
-            check_memory(parser, task, stage_config, preset, args.eval_trials, stage_sizes)
+            check_memory(parser, task, stage_config, preset, args.eval_trials, stage_sizes, concurrent)
         try:
             agent_env = make_agent_env(task, stage_config)
         except (TypeError, ValueError) as error:
             parser.error(f"{task.name}, curriculum stage {stage.name}: {error}")
         if not args.address and stage_sizes is not None:  # again with the agent's own inputs (statistics included)
             inputs = gym.spaces.flatdim(agent_env.observation_space)
-            check_memory(
-                parser, task, stage_config, preset, args.eval_trials, replace(stage_sizes, observation_size=inputs)
-            )
+            stage_sizes = replace(stage_sizes, observation_size=inputs)
+            check_memory(parser, task, stage_config, preset, args.eval_trials, stage_sizes, concurrent)
         spaces.append((agent_env.observation_space, agent_env.action_space))
         lengths.append(task.trial_length_of(stage_config))
         agent_env.close()

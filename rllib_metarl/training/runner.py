@@ -52,8 +52,7 @@ def run(experiment: Experiment) -> dict[str, Any]:
     if session.dashboard_url and session.token_file:
         print(f"               it asks for this run's token: `ray get-auth-token` prints it ({session.token_file})")
     print(f"Tune results:  {experiment.path}")
-    print(f"TensorBoard:   tensorboard --logdir {experiment.path}")
-    print(f"After an interruption, resume with the same command and --resume (or --name {experiment.name})", flush=True)
+    print(f"TensorBoard:   tensorboard --logdir {experiment.path}", flush=True)
 
     for name in repair_tune_state(experiment.path):
         print(f"{name} was cut short (a full disk?): its last complete version is put back", flush=True)
@@ -110,6 +109,8 @@ def main(
 ) -> int:
     """Entry point of every ``tune_configs/*.py``: ``variants`` adds ``--difficulty``, ``env_options`` task flags."""
     experiment = parse_experiment(task_name, argv, variants, env_options)
+    # Once, here: a curriculum's stages run as experiments of their own inside this one, which is what resumes.
+    print(f"After an interruption, resume with the same command and --resume (or --name {experiment.name})", flush=True)
     try:
         check_same_experiment(experiment)
         with running(experiment):
