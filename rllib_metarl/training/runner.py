@@ -109,10 +109,11 @@ def main(
 ) -> int:
     """Entry point of every ``tune_configs/*.py``: ``variants`` adds ``--difficulty``, ``env_options`` task flags."""
     experiment = parse_experiment(task_name, argv, variants, env_options)
-    # Once, here: a curriculum's stages run as experiments of their own inside this one, which is what resumes.
-    print(f"After an interruption, resume with the same command and --resume (or --name {experiment.name})", flush=True)
     try:
         check_same_experiment(experiment)
+        # Once, here: a curriculum's stages run as experiments of their own inside this one, which is what resumes.
+        print(f"After an interruption, resume with the same command and --resume (or --name {experiment.name})",
+              flush=True)  # fmt: skip
         with running(experiment):
             return train_curriculum(experiment) if experiment.preset.curriculum else train(experiment)
     except (SettingsDiffer, ExperimentBusy) as error:
