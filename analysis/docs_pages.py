@@ -330,9 +330,11 @@ Cumulative expected regret after the 100-pull trial against an oracle that knows
 held-out trials: the default run's agents (the mean over training seeds [95% t-interval across them]), the exact
 Bayes-optimal policy, and the best of RL^2's tuned classical baselines. The target is an agent within 1.5x the
 Bayes-optimal regret. Data: `regret_summary.csv` (every method, one task per `python -m analysis.regret --experiment
-EXPERIMENT` on the experiment of `python benchmarks/default_runs.py TASK --scheduler fifo --storage-path STORAGE`,
-the task's script with both seeds trained whole); the figure and `regret_curves.csv` are the curves of the last task
-measured.
+EXPERIMENT --checkpoint-trials 500` on the experiment of `python benchmarks/default_runs.py TASK --scheduler fifo
+--storage-path STORAGE`, the task's script with both seeds trained whole; each seed's checkpoint is the one of those
+Tune kept that plays best on 500 tuning trials, see
+[analysis](../analysis.md#wang-et-als-behavioural-analyses)); the figure and `regret_curves.csv` are the curves of
+the last task measured.
 
 {regret_table()}
 

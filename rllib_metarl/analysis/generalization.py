@@ -23,7 +23,7 @@ from matplotlib import patheffects
 
 from rllib_metarl.analysis.figures import plt, save_figure
 from rllib_metarl.analysis.load import find_experiments, load_experiment
-from rllib_metarl.analysis.seeds import TRAINED, across_seeds, trial_checkpoints
+from rllib_metarl.analysis.seeds import TRAINED, across_seeds, add_checkpoint_trials_argument, trial_checkpoints
 from rllib_metarl.cli.arguments import positive_int
 from rllib_metarl.tasks.bandits import DEPENDENT_DIFFICULTIES
 from rllib_metarl.tasks.registry import get_task
@@ -42,8 +42,9 @@ def newest_experiments(storage_path: str | Path) -> list[Path]:
     return [experiments[0] for experiments in newest if experiments]
 
 
-def trained_agents(experiments: list[str | Path]) -> dict[str, list[tuple[int, str]]]:
-    """difficulty -> (seed, best checkpoint) of every training seed of the experiments that trained on it."""
+def trained_agents(experiments: list[str | Path], checkpoint_trials: int = 0) -> dict[str, list[tuple[int, str]]]:
+    """difficulty -> (seed, checkpoint) of every training seed of the experiments that trained on it, each seed's
+    checkpoint chosen as :func:`~rllib_metarl.analysis.seeds.trial_checkpoints` does with ``checkpoint_trials``."""
     by_difficulty: dict[str, list[str | Path]] = {}
     for experiment in experiments:
         task = load_experiment(experiment).task or ""
@@ -51,7 +52,7 @@ def trained_agents(experiments: list[str | Path]) -> dict[str, list[tuple[int, s
         if not task.startswith(PREFIX) or difficulty not in ORDER:
             raise ValueError(f"{str(experiment)!r} trained on {task!r}, not on a dependent bandit ({PREFIX}D)")
         by_difficulty.setdefault(difficulty, []).append(experiment)
-    return {d: trial_checkpoints(by_difficulty[d]) for d in ORDER if d in by_difficulty}
+    return {d: trial_checkpoints(by_difficulty[d], checkpoint_trials) for d in ORDER if d in by_difficulty}
 
 
 def generalization_matrix(agents: dict[str, list[tuple[int, str]]], trials: int = 1000, seed: int = 0) -> pd.DataFrame:
@@ -142,6 +143,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     source.add_argument("--experiment", nargs="+", help="finished dependent-bandit experiments: every trial (seed)")
     source.add_argument("--storage-path", default="~/ray_results",
                         help="else: the newest finished experiment of each difficulty found here")  # fmt: skip
+    add_checkpoint_trials_argument(parser)
     parser.add_argument("--trials", type=positive_int, default=1000, help="held-out trials per cell")
     parser.add_argument("--seed", type=int, default=0, help="seed of the held-out trials")
     parser.add_argument("--output-dir", default="analysis/results", help="where the CSVs, Markdown and PNG go")
@@ -151,7 +153,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         parser.error(f"no finished dependent-bandit experiment under {args.storage_path!r}: run "
                      "tune_configs/two_armed_dependent.py --difficulty D --storage-path ... first")  # fmt: skip
     try:
-        agents = trained_agents(experiments)
+        agents = trained_agents(experiments, args.checkpoint_trials)
     except (FileNotFoundError, ValueError) as error:
         parser.error(str(error))
     missing = [d for d in ORDER if d not in agents]

@@ -28,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from rllib_metarl.analysis.recipe import BEST, RL2, Recipe, recipe_of
+from rllib_metarl.analysis.seeds import kept_checkpoints
 from rllib_metarl.baselines.play import play_baseline
 from rllib_metarl.baselines.tuning import BANDIT_BASELINES, MDP_BASELINES, Baseline, tune
 from rllib_metarl.cli.arguments import positive_int
@@ -153,7 +154,7 @@ def agent_rows(cell: Cell, candidates: list[dict[str, Any]], trials: int, tuning
     for method, entries in ((RL2, [entry for entry in scored if entry[2]["rl2"]]), (BEST, scored)):
         if not entries:
             continue
-        agent = choose_agent(entries, len({id(entry[2]) for entry in entries}), tuning_trials)
+        agent = choose_agent(entries, tuning_trials)
         key, wrapper_config = (agent["checkpoint"], agent["explore"]), agent.pop("wrapper_config")
         if key not in measured:  # the same agent in both columns is played once
             env_config = {**cell.env_config, **wrapper_config}
@@ -187,9 +188,11 @@ def _shown(row: dict[str, Any]) -> str:
 
 
 # -- trained agents -----------------------------------------------------------------------------------------------
-def find_agents(storage_path: Path) -> dict[Cell, list[dict[str, Any]]]:
+def find_agents(storage_path: Path, all_checkpoints: bool = False) -> dict[Cell, list[dict[str, Any]]]:
     """Every trained agent under ``storage_path``, by cell: each experiment's best checkpoint (by training return),
-    with its recipe (:mod:`rllib_metarl.analysis.recipe`) and the wrapper settings it was trained with."""
+    or with ``all_checkpoints`` every checkpoint Tune kept of each of its trials
+    (:func:`~rllib_metarl.analysis.seeds.kept_checkpoints`), with its recipe (:mod:`rllib_metarl.analysis.recipe`)
+    and the wrapper settings it was trained with."""
     from rllib_metarl.evaluation import training_env_of
 
     agents: dict[Cell, list[dict[str, Any]]] = {}
@@ -205,19 +208,25 @@ def find_agents(storage_path: Path) -> dict[Cell, list[dict[str, Any]]]:
         settings_file = summary_file.parent / SETTINGS_FILE
         recipe = (recipe_of(json.loads(settings_file.read_text())) if settings_file.exists()
                   else Recipe(f"unknown (no {SETTINGS_FILE})", rl2=False))  # fmt: skip
-        agents.setdefault(cell, []).append(
-            {
-                "checkpoint": str(checkpoint),
-                "experiment": summary_file.parent.name,
-                "recipe": recipe.text,
-                "rl2": recipe.rl2,
-                "training_command": summary.get("command", ""),
-                "train_wall_time_s": summary.get("train_wall_time_s"),
-                "checkpoint_iteration": summary.get("checkpoint_iteration"),
-                "selection": "best checkpoint by training return",
-                "wrapper_config": {key: trained_on[1][key] for key in WRAPPER_KEYS if key in trained_on[1]},
-            }
-        )
+        agent = {
+            "checkpoint": str(checkpoint),
+            "experiment": summary_file.parent.name,
+            "recipe": recipe.text,
+            "rl2": recipe.rl2,
+            "training_command": summary.get("command", ""),
+            "train_wall_time_s": summary.get("train_wall_time_s"),
+            "checkpoint_iteration": summary.get("checkpoint_iteration"),
+            "selection": "best checkpoint by training return",
+            "wrapper_config": {key: trained_on[1][key] for key in WRAPPER_KEYS if key in trained_on[1]},
+        }
+        if not all_checkpoints:
+            agents.setdefault(cell, []).append(agent)
+            continue
+        for kept in kept_checkpoints(checkpoint.parent.parent).values():  # the Tune experiment (a curriculum's stage)
+            agents[cell] = agents.get(cell, []) + [
+                {**agent, "checkpoint": saved, "checkpoint_iteration": iteration, "selection": "a checkpoint Tune kept"}
+                for saved, iteration in kept
+            ]
     return agents
 
 
@@ -241,10 +250,13 @@ def score_agents(cell: Cell, candidates: list[dict[str, Any]], tuning_trials: in
     return scored
 
 
-def choose_agent(scored: list[tuple[float, bool, dict[str, Any]]], runs: int, tuning_trials: int) -> dict[str, Any]:
+def choose_agent(scored: list[tuple[float, bool, dict[str, Any]]], tuning_trials: int) -> dict[str, Any]:
     """The best-scored agent and how it acts (``explore``: whether it samples), with how it was chosen."""
     _, explore, best = max(scored, key=lambda entry: entry[0])
+    runs = len({agent["experiment"] for _, _, agent in scored})
+    checkpoints = len({agent["checkpoint"] for _, _, agent in scored})
     among = f"best of {runs} runs" if runs > 1 else "one run"
+    among = f"best of {checkpoints} checkpoints of {among.removeprefix('best of ')}" if checkpoints > runs else among
     mode = "sampled" if explore else "greedy"
     selection = f"{best['selection']}; {among}, {mode} actions, chosen on {tuning_trials} tuning trials"
     return {**best, "wrapper_config": dict(best["wrapper_config"]), "explore": explore, "selection": selection}
@@ -382,6 +394,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="seed of the held-out and tuning trials")
     parser.add_argument("--storage-path", default="~/ray_results", help="where to look for trained agents")
     parser.add_argument("--no-agents", action="store_true", help="baselines only")
+    parser.add_argument("--all-checkpoints", action="store_true",
+                        help="candidates: every checkpoint Tune kept of every run (default: each run's best by "
+                        "training return)")  # fmt: skip
     parser.add_argument("--agents-only", action="store_true",
                         help="with --update: measure the agents only, keep the saved baselines' rows")  # fmt: skip
     parser.add_argument("--output-dir", default="analysis/results", help="where rl2_tables.md and .csv go")
@@ -404,7 +419,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         cells += args.bandit_cells
     if args.table in ("mdps", "both"):
         cells += [Cell("mdps", n) for n in args.mdp_cells]
-    agents = {} if args.no_agents else find_agents(Path(args.storage_path).expanduser())
+    agents = {} if args.no_agents else find_agents(Path(args.storage_path).expanduser(), args.all_checkpoints)
     print(f"Trained agents found: {len(agents)} ({', '.join(c.label for c in agents) or 'none'})")
     frames = []
     with progress(len(cells), "RL^2's tables", unit="cell") as bar:

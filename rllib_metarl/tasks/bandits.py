@@ -475,8 +475,8 @@ TASKS = (
         vector_class=VectorMetaBandit,
         sizes=_bandit_sizes,
         # As on k_armed: exploring pays off late in the 100-pull trial, so gamma near 1 and no clip of the value loss
-        # (Wang et al. trained with gamma 0.9). The agent's regret stays well above the Bayes-optimal policy's with
-        # either discount (docs/notes/2026-11-27-two-armed-regret.md).
+        # (Wang et al. trained with gamma 0.9); docs/notes/2026-11-27-two-armed-regret.md and, on which checkpoint
+        # to judge, docs/notes/2026-11-28-checkpoint-choice.md.
         preset={
             "lr": 1e-3,
             "gamma": 0.99,

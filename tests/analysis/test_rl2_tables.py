@@ -50,6 +50,10 @@ def test_tables_command_with_trained_agents(tmp_path):
         assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     agents = rl2_tables.find_agents(storage)[rl2_tables.Cell("bandits", 4, 3)]
     plain, statistics = sorted(agents, key=lambda agent: agent["experiment"] != "plain")
+    kept = rl2_tables.find_agents(storage, all_checkpoints=True)[rl2_tables.Cell("bandits", 4, 3)]
+    kept_plain = [agent for agent in kept if agent["experiment"] == "plain"]
+    assert [agent["checkpoint"] for agent in kept_plain] == [plain["checkpoint"]]  # 2 iterations: one checkpoint
+    assert kept_plain[0]["checkpoint_iteration"] == 2 and kept_plain[0]["selection"] == "a checkpoint Tune kept"
     assert (plain["rl2"], plain["recipe"], plain["wrapper_config"]) == (True, "PPO + LSTM", {})
     assert (statistics["rl2"], statistics["recipe"]) == (False, "PPO + LSTM, trial-statistics inputs")
     assert statistics["wrapper_config"] == {"trial_statistics": True}
@@ -124,7 +128,7 @@ def test_the_agent_and_its_action_mode_are_chosen_on_the_tuning_trials_not_the_h
     candidates = [{"checkpoint": name, "experiment": name, "selection": "best checkpoint by training return",
                    "wrapper_config": {}} for name in ("weak", "strong")]  # fmt: skip
     scored = rl2_tables.score_agents(cell, candidates, tuning_trials=30, seed=0)
-    chosen = rl2_tables.choose_agent(scored, runs=2, tuning_trials=30)
+    chosen = rl2_tables.choose_agent(scored, tuning_trials=30)
     assert (chosen["checkpoint"], chosen["explore"]) == ("strong", False)
     assert chosen["selection"].endswith("best of 2 runs, greedy actions, chosen on 30 tuning trials")
     assert {(c, e) for c, e, _, _ in calls} == set(means)
@@ -132,7 +136,13 @@ def test_the_agent_and_its_action_mode_are_chosen_on_the_tuning_trials_not_the_h
     assert loaded == ["weak", "strong"]  # each checkpoint loaded once, for both ways of acting
     means["weak", True] = 7.0  # sampling can beat acting greedily, and then it is chosen
     scored = rl2_tables.score_agents(cell, candidates[:1], tuning_trials=30, seed=0)
-    assert rl2_tables.choose_agent(scored, runs=1, tuning_trials=30)["explore"] is True
+    assert rl2_tables.choose_agent(scored, tuning_trials=30)["explore"] is True
+    # several checkpoints of one run (--all-checkpoints): the row says so
+    kept = [{**candidates[0], "checkpoint": name, "selection": "a checkpoint Tune kept"} for name in ("weak", "strong")]
+    chosen = rl2_tables.choose_agent(rl2_tables.score_agents(cell, kept, tuning_trials=30, seed=0), tuning_trials=30)
+    assert chosen["checkpoint"] == "weak" and chosen["selection"] == (
+        "a checkpoint Tune kept; best of 2 checkpoints of one run, sampled actions, chosen on 30 tuning trials"
+    )
 
 
 @pytest.mark.slow
@@ -189,7 +199,8 @@ def test_agents_only_keeps_the_saved_baselines_rows(tmp_path, monkeypatch):
         return [{**saved.iloc[2].to_dict(), "mean": 80.0, "checkpoint": "b", "paper": 84.9, "recipe": "PPO + LSTM",
                  "experiment": "b", "train_wall_time_s": 1800.0, "selection": "one run"}]  # fmt: skip
 
-    monkeypatch.setattr(rl2_tables, "find_agents", lambda path: {rl2_tables.Cell("bandits", 100, 50): ["b"]})
+    found = {rl2_tables.Cell("bandits", 100, 50): ["b"]}
+    monkeypatch.setattr(rl2_tables, "find_agents", lambda path, all_checkpoints: found)
     monkeypatch.setattr(rl2_tables, "agent_rows", fake_agent_rows)
     rl2_tables.main(["--table", "bandits", "--bandit-cells", "100x50", "--agents-only", "--update",
                      "--output-dir", str(tmp_path)])  # fmt: skip

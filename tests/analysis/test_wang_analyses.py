@@ -1,12 +1,25 @@
 """The behavioural analyses: hand-made cases with known answers, reference agents, and each command end to end."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import run_script
 
-from rllib_metarl.analysis import eleven_arm, generalization, harlow, regret, restless, two_step, two_step_regression
+from rllib_metarl.analysis import (
+    eleven_arm,
+    generalization,
+    harlow,
+    regret,
+    restless,
+    two_step,
+    two_step_regression,
+)
+from rllib_metarl.analysis.seeds import trial_checkpoints
 from rllib_metarl.baselines.two_step import ModelBasedAgent, ModelFreeAgent, play_two_step
+from rllib_metarl.evaluation import evaluate_checkpoint
+from rllib_metarl.utils.seeding import TUNING_STREAM
 from rllib_metarl.utils.stats import wilson_interval
 
 
@@ -231,7 +244,18 @@ def test_harlow_command_takes_every_seed(tmp_path):
 
 @pytest.mark.slow
 def test_generalization_and_regret_commands_take_every_seed(tmp_path):
-    train("two_armed_dependent.py", tmp_path, "--difficulty", "easy", "--stop-iters", "2", "--name", "easy", seeds=2)
+    train("two_armed_dependent.py", tmp_path, "--difficulty", "easy", "--stop-iters", "2", "--name", "easy",
+          "--set", "checkpoint_every=1", seeds=2)  # fmt: skip
+    # each seed's checkpoint: by training return, or the kept one that plays best on the tuning trials
+    by_score = dict(trial_checkpoints([tmp_path / "easy"]))
+    by_play = dict(trial_checkpoints([tmp_path / "easy"], checkpoint_trials=40))
+    assert sorted(by_score) == sorted(by_play) == [0, 1]
+    for seed, chosen in by_play.items():
+        kept = sorted(str(path) for path in Path(chosen).parent.glob("checkpoint_*"))
+        assert len(kept) == 2 and by_score[seed] in kept
+        returns = [evaluate_checkpoint(path, "dependent_easy", {}, 40, stream=TUNING_STREAM)["return"].mean()
+                   for path in kept]  # fmt: skip
+        assert chosen == kept[int(np.argmax(returns))]
     frame = generalization.main(["--storage-path", str(tmp_path), "--trials", "20", "--output-dir", str(tmp_path)])
     assert set(frame["trained_on"]) == {"easy"} and sorted(frame["seed"].unique()) == [0, 1]
     assert frame[frame["seed"] == 0]["tested_on"].tolist() == generalization.ORDER
