@@ -223,10 +223,10 @@ def find_agents(storage_path: Path, all_checkpoints: bool = False) -> dict[Cell,
             agents.setdefault(cell, []).append(agent)
             continue
         for kept in kept_checkpoints(checkpoint.parent.parent).values():  # the Tune experiment (a curriculum's stage)
-            agents[cell] = agents.get(cell, []) + [
+            agents.setdefault(cell, []).extend(
                 {**agent, "checkpoint": saved, "checkpoint_iteration": iteration, "selection": "a checkpoint Tune kept"}
                 for saved, iteration in kept
-            ]
+            )
     return agents
 
 
