@@ -371,15 +371,28 @@ def throughput_split_table() -> str:
              "env steps/s": f"{r.steps_per_s:,}", **{part.replace("_", " "): f"{getattr(r, part):.3f}"
                                                       for part in SPLIT_PARTS},
              "learner outside torch": f"{r.learner_outside_torch:.0%}",
-             "speed-up": f"{r.speedup_trial_over_rllib:.2f}x" if r.batch_path == "trial" else ""}
+             "speed-up": f"{r.speedup_trial_over_rllib:.2f}x" if r.batch_path == "trial" else "",
+             "plain-torch floor": "" if pd.isna(getattr(r, "torch_floor", None)) else f"{r.torch_floor:.3f}",
+             "speed-up at the floor": "" if r.batch_path == "rllib" or pd.isna(getattr(r, "speedup_bound", None))
+             else f"{r.speedup_bound:.2f}x"}
             for r in records.itertuples()]  # fmt: skip
     return table(pd.DataFrame(rows))
 
 
+def preset_fields_text(fields: Any) -> str:
+    """A record's changed preset fields as ``--set`` words; none (or a record from before the field): the preset."""
+    if not isinstance(fields, dict) or not fields:
+        return "the preset"
+    return " ".join(f"{name}={value}" for name, value in fields.items())
+
+
 def time_to_optimal_table() -> str:
     records = read_jsonl("time_to_optimal")
-    runs = newest(records[records["benchmark"] == "time_to_optimal"], ["task", "setting", "seed"])
-    rows = [{"task": r.task, "setting": r.setting, "seed": int(r.seed), "reached": "yes" if r.reached else "no",
+    records["schedule"] = [preset_fields_text(fields) for fields in records.get("preset_fields", [None] * len(records))]
+    runs = newest(records[records["benchmark"] == "time_to_optimal"], ["task", "schedule", "setting", "seed"])
+    rows = [{"task": r.task, "schedule": "" if r.setting == "rllib_default" else r.schedule, "setting": r.setting,
+             "seed": int(r.seed),
+             "reached": "yes" if r.reached else "no",
              "training time": f"{r.time_s:.1f} s", "held-out": f"{r.held_out:.3f} (threshold {r.threshold:.3f})"}
             for r in runs.itertuples()]  # fmt: skip
     return table(pd.DataFrame(rows))
@@ -415,8 +428,11 @@ Data: `benchmarks/results/throughput.jsonl`, written by `python benchmarks/throu
 
 Seconds per iteration of each preset (k_armed: the RL^2 bandit cell n = 10, k = 5), the learner's batch built from
 whole trials (`trial`) or by RLlib's default pipeline (`rllib`), side by side with the same gradient steps; "speed-up"
-is the ratio of their iteration times. Data: `benchmarks/results/throughput_split.jsonl`, written by
-`python benchmarks/throughput.py --split`.
+is the ratio of their iteration times. For the LSTM presets, "plain-torch floor" is the same minibatch steps (same
+shapes, same count) of the preset's network and PPO's loss in plain torch, measured between the paths' iterations:
+no rewrite of the learner or the module gets torch compute under it, so "speed-up at the floor" (the trial path's
+iteration with its torch compute at the floor, against RLlib's pipeline) is the most any such rewrite could give.
+Data: `benchmarks/results/throughput_split.jsonl`, written by `python benchmarks/throughput.py --split`.
 
 {throughput_split_table()}
 
@@ -424,7 +440,8 @@ is the ratio of their iteration times. Data: `benchmarks/results/throughput_spli
 
 Training seconds until the held-out greedy return reaches the threshold (99% of the optimum; 6.60 on k_armed, the
 RL^2 bandit n = 10, k = 5), per seed: the project's preset (`ours`), the same with RLlib's default learner batch
-pipeline (`ours_rllib_batch`), and RLlib's out-of-the-box PPO (`rllib_default`). Data:
+pipeline (`ours_rllib_batch`), and RLlib's out-of-the-box PPO (`rllib_default`); "schedule" names the preset fields
+a run changed (`--set`). Data:
 `benchmarks/results/time_to_optimal.jsonl`, written by `python benchmarks/time_to_optimal.py`.
 
 {time_to_optimal_table()}

@@ -10,8 +10,10 @@ learner batch paths (``batch_path``: "trial", array operations over whole trials
 connector pipeline) train side by side in one run, with the same gradient steps on the same amount of data, and an
 iteration's time is split into: sampling, batch building (the learner connector), torch compute of the minibatch
 steps (forward, loss, backward, optimizer step), the rest of the learner (minibatch slicing, metrics), weight sync
-and everything else. Printed with the ratio of the paths' iteration times, and appended to
-``benchmarks/results/throughput_split.jsonl``.
+and everything else. For the LSTM presets, ``floor`` is the same minibatch steps of the preset's network in plain
+torch (``plain_torch_update``): the torch compute no rewrite of the learner or the module gets under, and so the
+largest speedup over RLlib's pipeline any such rewrite could give (``speedup_bound``). Printed with the ratio of
+the paths' iteration times, and appended to ``benchmarks/results/throughput_split.jsonl``.
 
 Per number of env copies N (one env runner, the trial's own process, ``--torch-threads`` threads):
 
@@ -31,6 +33,7 @@ machine and the exact configuration.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -44,7 +47,7 @@ from torch import nn
 
 from rllib_metarl.algorithms import BATCH_PATHS
 from rllib_metarl.models import CORES
-from rllib_metarl.tasks.registry import get_task, make_agent_vector_env, make_sync_vector_env
+from rllib_metarl.tasks.registry import get_task, make_agent_env, make_agent_vector_env, make_sync_vector_env
 from rllib_metarl.training.config import algorithm_config
 from rllib_metarl.training.presets import get_preset
 from rllib_metarl.training.ray_session import start_ray
@@ -74,7 +77,7 @@ def bare_env(task: str, num_envs: int, native: bool) -> Callable[[], int]:
 
 
 class PlainTorchPolicy(nn.Module):
-    """The preset's network as the env runner evaluates it: actor and critic towers (MLP, LSTM), policy logits."""
+    """The preset's network in plain torch: actor and critic towers (MLP, LSTM), policy logits and a value."""
 
     def __init__(self, observation_size: int, num_actions: int, hiddens: tuple[int, ...], cell_size: int):
         super().__init__()
@@ -83,15 +86,22 @@ class PlainTorchPolicy(nn.Module):
             sizes = [observation_size, *hiddens]
             layers = [m for a, b in zip(sizes, sizes[1:], strict=False) for m in (nn.Linear(a, b), nn.Tanh())]
             mlp = nn.Sequential(*layers)
-            return nn.ModuleDict({"mlp": mlp, "lstm": nn.LSTMCell(sizes[-1], cell_size)})
+            return nn.ModuleDict({"mlp": mlp, "lstm": nn.LSTM(sizes[-1], cell_size, batch_first=True)})
 
         self.actor, self.critic = tower(), tower()
         self.logits = nn.Linear(cell_size, num_actions)
+        self.value = nn.Linear(cell_size, 1)
+
+    def towers(self, observations: torch.Tensor, state: list | None) -> tuple[list[torch.Tensor], list]:
+        """Both towers over ``observations`` (B, T, obs) from ``state`` (None: zeros): outputs (B, T, cell), states."""
+        pairs = [tower["lstm"](tower["mlp"](observations), None if state is None else s)
+                 for tower, s in zip((self.actor, self.critic), state or (None, None), strict=True)]  # fmt: skip
+        return [output for output, _ in pairs], [new_state for _, new_state in pairs]
 
     def forward(self, observations: torch.Tensor, state: list) -> tuple[torch.Tensor, list]:
-        towers = (self.actor, self.critic)
-        new_state = [tower["lstm"](tower["mlp"](observations), s) for tower, s in zip(towers, state, strict=True)]
-        return self.logits(new_state[0][0]), new_state
+        """One step per copy, as the env runner evaluates it: logits (B, actions) and the new state."""
+        (actor, _), new_state = self.towers(observations[:, None], state)
+        return self.logits(actor[:, 0]), new_state
 
 
 def env_and_network(task: str, num_envs: int, preset) -> Callable[[], int]:
@@ -99,7 +109,7 @@ def env_and_network(task: str, num_envs: int, preset) -> Callable[[], int]:
     observations, _ = env.reset(seed=0)
     policy = PlainTorchPolicy(observations.shape[1], int(env.single_action_space.n), preset.tokenizer_hiddens,
                               preset.lstm_cell_size).eval()  # fmt: skip
-    zeros = torch.zeros(num_envs, preset.lstm_cell_size)
+    zeros = torch.zeros(1, num_envs, preset.lstm_cell_size)
     state = [[(zeros, zeros), (zeros, zeros)]]
 
     def step() -> int:
@@ -111,6 +121,68 @@ def env_and_network(task: str, num_envs: int, preset) -> Callable[[], int]:
         return num_envs
 
     return step
+
+
+def plain_torch_update(task: str, env_config: dict, preset, shapes: list[tuple[int, int]]) -> Callable[[], None]:
+    """One iteration's minibatch steps (PPO's clipped loss with value and entropy terms, backward, Adam) of the
+    preset's LSTM network in plain torch, one per (sequences, steps) in ``shapes`` (random data): the torch compute
+    that no rewrite of the learner or the module gets under with the same network, data and gradient steps."""
+    env = make_agent_env(task, env_config)
+    net = PlainTorchPolicy(env.observation_space.shape[0], int(env.action_space.n), preset.tokenizer_hiddens,
+                           preset.lstm_cell_size)  # fmt: skip
+    optimizer = torch.optim.Adam(net.parameters(), lr=preset.lr)
+    generator = torch.Generator().manual_seed(0)
+
+    def minibatch(sequences: int, length: int) -> dict[str, torch.Tensor]:
+        mask = torch.ones(sequences, length, dtype=torch.bool)
+        mask[:, -1] = False  # the padded step
+        return {
+            "observations": torch.randn(sequences, length, env.observation_space.shape[0], generator=generator),
+            "actions": torch.randint(int(env.action_space.n), (sequences, length), generator=generator),
+            "advantages": torch.randn(sequences, length, generator=generator),
+            "targets": torch.randn(sequences, length, generator=generator),
+            "old_logp": torch.full((sequences, length), -math.log(env.action_space.n)),
+            "mask": mask,
+        }
+
+    batches = [minibatch(*shape) for shape in shapes]
+
+    def minibatch_step(b: dict[str, torch.Tensor]) -> None:
+        (actor, critic), _ = net.towers(b["observations"], None)
+        logp_all = torch.log_softmax(net.logits(actor), dim=-1)
+        ratio = torch.exp(logp_all.gather(-1, b["actions"][..., None])[..., 0] - b["old_logp"])
+        advantages = b["advantages"]
+        surrogate = torch.min(advantages * ratio, advantages * ratio.clamp(0.7, 1.3))  # RLlib's clip_param 0.3
+        value_loss = (net.value(critic)[..., 0] - b["targets"]).square().clamp(max=preset.vf_clip_param)
+        entropy = -(logp_all.exp() * logp_all).sum(-1)
+        loss = (-surrogate + preset.vf_loss_coeff * value_loss - preset.entropy_coeff * entropy)[b["mask"]].mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    def update() -> None:
+        for b in batches:
+            minibatch_step(b)
+
+    return update
+
+
+def minibatch_shapes(algo) -> list[tuple[int, int]]:
+    """(sequences, steps) of each minibatch that one training iteration of ``algo`` feeds its module."""
+    from ray.rllib.core import DEFAULT_MODULE_ID
+    from ray.rllib.core.columns import Columns
+
+    module, shapes = algo.learner_group._learner.module, []
+    forward_train = module.forward_train
+
+    def recording(batch, **kwargs):
+        shapes.append(tuple(batch[DEFAULT_MODULE_ID][Columns.OBS].shape[:2]))
+        return forward_train(batch, **kwargs)
+
+    module.forward_train = recording
+    algo.train()
+    module.forward_train = forward_train
+    return shapes
 
 
 def sampling(config, rllib_runner: bool) -> Callable[[], int]:
@@ -203,16 +275,29 @@ def iteration_split(task: str, env_config: dict, iterations: int) -> list[dict]:
     """Seconds per iteration of the task's preset with each batch path, whole and by part (SPLIT_PARTS). The paths'
     iterations alternate, so that the machine's load falls on both alike."""
     built = {path: instrumented(task, env_config, path) for path in BATCH_PATHS}
+    preset = get_preset(task)
+    plain_update = None
+    if preset.core == "lstm":
+        shapes = minibatch_shapes(built["trial"][0])
+        plain_update = plain_torch_update(task, env_config, preset, shapes)
     for algo, totals in built.values():
         for _ in range(2):  # warm-up
             algo.train()
         totals.clear()
+    if plain_update is not None:
+        plain_update()  # warm-up
     seconds, steps = dict.fromkeys(BATCH_PATHS, 0.0), dict.fromkeys(BATCH_PATHS, 0)
+    floor_s = 0.0
     for _ in range(iterations):
         for path, (algo, _) in built.items():
             start = time.perf_counter()
             steps[path] += int(algo.train()["env_runners"]["num_env_steps_sampled"])
             seconds[path] += time.perf_counter() - start
+        if plain_update is not None:  # between the paths' iterations, under the same load
+            start = time.perf_counter()
+            plain_update()
+            floor_s += time.perf_counter() - start
+    floor = floor_s / iterations if plain_update is not None else None
     records = []
     for path, (algo, totals) in built.items():
         algo.stop()
@@ -226,17 +311,18 @@ def iteration_split(task: str, env_config: dict, iterations: int) -> list[dict]:
             "steps_per_s": round(steps[path] / seconds[path]), "learner_s": round(learner_s, 4),
             "learner_outside_torch": round(1 - part["torch_compute"] / learner_s, 3),
             **{key: round(part[key], 4) for key in SPLIT_PARTS},
+            "torch_floor": None if floor is None else round(floor, 4),
         })  # fmt: skip
     return records
 
 
 def split_table(records: list[dict]) -> str:
-    header = ["task", "batch path", "iteration (s)", "env steps/s", *SPLIT_PARTS, "learner outside torch"]
+    header = ["task", "batch path", "iteration (s)", "env steps/s", *SPLIT_PARTS, "learner outside torch", "floor"]
     lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
     for r in records:
         parts = " | ".join(f"{r[key]:.3f}" for key in SPLIT_PARTS)
         lines.append(f"| {r['task']} | {r['batch_path']} | {r['iteration_s']:.3f} | {r['steps_per_s']:,} | {parts} | "
-                     f"{r['learner_outside_torch']:.0%} |")  # fmt: skip
+                     f"{r['learner_outside_torch']:.0%} | {r['torch_floor'] or ''} |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -244,11 +330,20 @@ def run_split(iterations: int, output: Path) -> list[dict]:
     records = []
     for task, env_config in SPLIT_CASES:
         by_path = {record["batch_path"]: record for record in iteration_split(task, env_config, iterations)}
-        speedup = by_path["rllib"]["iteration_s"] / by_path["trial"]["iteration_s"]
+        trial, rllib = by_path["trial"], by_path["rllib"]
+        speedup = rllib["iteration_s"] / trial["iteration_s"]
+        # The most a module without overhead could give: the trial path's iteration with its torch compute replaced
+        # by the plain-torch floor, against RLlib's pipeline.
+        bound = None
+        if trial["torch_floor"] is not None:
+            bound = rllib["iteration_s"] / (trial["iteration_s"] - trial["torch_compute"] + trial["torch_floor"])
         for record in by_path.values():
             records.append({"benchmark": "throughput_split", **record, "speedup_trial_over_rllib": round(speedup, 2),
+                            "speedup_bound": None if bound is None else round(bound, 2),
                             "iterations": iterations})  # fmt: skip
-        print(f"{task}: an iteration {speedup:.2f}x faster with the trial batch path", flush=True)
+        print(f"{task}: an iteration {speedup:.2f}x faster with the trial batch path"
+              + ("" if bound is None else f"; at most {bound:.2f}x with torch compute at its plain-torch floor"),
+              flush=True)  # fmt: skip
     host = machine()
     for record in records:
         append_record({**record, "machine": host}, output)

@@ -3,6 +3,7 @@
     python benchmarks/time_to_optimal.py              # eleven_arm, dependent_uniform, k_armed; 3 seeds; all settings
     python benchmarks/time_to_optimal.py --settings ours ours_rllib_batch   # the two learner batch paths
     python benchmarks/time_to_optimal.py --tasks eleven_arm --seeds 0 --cap 120
+    python benchmarks/time_to_optimal.py --tasks eleven_arm --settings ours ours_rllib_batch --set num_epochs=2
     python benchmarks/time_to_optimal.py --smoke                    # seconds: what the test suite runs
 
 Each run trains in its own Ray task on one CPU (two runs at a time on a 2-core machine: ours and RLlib's default side
@@ -22,8 +23,9 @@ Settings:
                  model with ``use_lstm=True``: LSTM 256 after a [256, 256] MLP, max_seq_len 20) on the same agent env,
                  16 envs in RLlib's own SingleAgentEnvRunner, sampling in the trial's process like ours
 
-The medians of 3 seeds, and their ratios to ``ours``, are printed and appended to
-``benchmarks/results/time_to_optimal.jsonl``.
+``--set FIELD=VALUE`` changes a preset field of both ``ours`` settings (an update schedule to study: epochs,
+minibatches); each record names the fields it changed. The medians of 3 seeds, and their ratios to ``ours``, are
+printed and appended to ``benchmarks/results/time_to_optimal.jsonl``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from typing import Any
 from common import RESULTS, append_record, machine
 
 from rllib_metarl.tasks.registry import get_task
+from rllib_metarl.training.command_line import SetPresetField, preset_setting
+from rllib_metarl.training.presets import get_preset
 from rllib_metarl.training.ray_session import start_ray
 
 # Fractions of the optimum / Bayes-optimal; k_armed: 6.60 of 6.66.
@@ -47,17 +51,16 @@ DEFAULT_CAPS = {"eleven_arm": 180.0, "dependent_uniform": 240.0, "k_armed": 300.
 # preset's budget)
 
 
-def build_config(task_name: str, setting: str, seed: int) -> Any:
+def build_config(task_name: str, setting: str, seed: int, preset_fields: dict[str, Any]) -> Any:
     from ray.rllib.algorithms.ppo import PPOConfig
     from ray.rllib.core.rl_module.default_model_config import DefaultModelConfig
 
     from rllib_metarl.tasks.registry import register_rllib_envs
     from rllib_metarl.training.config import algorithm_config
-    from rllib_metarl.training.presets import get_preset
 
     if setting in ("ours", "ours_rllib_batch"):
         batch_path = "trial" if setting == "ours" else "rllib"
-        return algorithm_config(task_name, get_preset(task_name, batch_path=batch_path), {}, seed=seed)
+        return algorithm_config(task_name, get_preset(task_name, **preset_fields, batch_path=batch_path), {}, seed=seed)
     register_rllib_envs()
     return (
         PPOConfig()
@@ -70,7 +73,7 @@ def build_config(task_name: str, setting: str, seed: int) -> Any:
 
 
 def train_to_threshold(task_name: str, setting: str, seed: int, cap_s: float, eval_every_s: float,
-                       eval_trials: int) -> dict[str, Any]:  # fmt: skip
+                       eval_trials: int, preset_fields: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
     """One run: train until the held-out return reaches the task's threshold or ``cap_s`` seconds of training."""
     import torch
 
@@ -82,7 +85,7 @@ def train_to_threshold(task_name: str, setting: str, seed: int, cap_s: float, ev
     threshold = THRESHOLDS[task_name] * optimum
     started = time.perf_counter()
     evaluation_s = 0.0
-    algo = build_config(task_name, setting, seed).build_algo()
+    algo = build_config(task_name, setting, seed, preset_fields).build_algo()
     held_out, iterations, steps, last_evaluation = float("nan"), 0, 0, 0.0
     while True:
         steps += int(algo.train()["env_runners"]["num_env_steps_sampled"])
@@ -100,6 +103,7 @@ def train_to_threshold(task_name: str, setting: str, seed: int, cap_s: float, ev
         "task": task_name,
         "setting": setting,
         "seed": seed,
+        "preset_fields": preset_fields if setting != "rllib_default" else {},
         "reached": held_out >= threshold,
         "time_s": round(training_s, 1),
         "held_out": round(held_out, 4),
@@ -142,9 +146,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-every", type=float, default=5.0, help="seconds of training between evaluations")
     parser.add_argument("--eval-trials", type=int, default=1000)
     parser.add_argument("--parallel", type=int, default=2, help="runs at a time, one CPU each (default 2)")
+    parser.add_argument(
+        "--set",
+        action=SetPresetField,
+        type=preset_setting,
+        metavar="FIELD=VALUE",
+        default={},
+        help="a preset field of both 'ours' settings, e.g. --set num_epochs=2 (repeatable)",
+    )
     parser.add_argument("--smoke", action="store_true", help="one seed, 3 s cap, 50 trials: seconds in all")
     parser.add_argument("--output", type=Path, default=RESULTS / "time_to_optimal.jsonl")
     args = parser.parse_args(argv)
+    preset_fields = args.preset_fields
+    try:  # checked as a whole before Ray starts
+        for task in args.tasks:
+            get_preset(task, **preset_fields)
+    except ValueError as error:
+        parser.error(str(error))
     if args.cap is not None and args.cap <= 0:
         parser.error(f"--cap must be positive, got {args.cap}")
     if args.smoke:
@@ -156,7 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     # Ours and the default of one seed are submitted together, so that they run side by side.
     jobs = [(task, setting, seed) for task in args.tasks for seed in args.seeds for setting in args.settings]
     futures = [
-        run.remote(task, setting, seed, args.cap or DEFAULT_CAPS[task], args.eval_every, args.eval_trials)
+        run.remote(
+            task, setting, seed, args.cap or DEFAULT_CAPS[task], args.eval_every, args.eval_trials, preset_fields
+        )
         for task, setting, seed in jobs
     ]
     host, records = machine(), []
@@ -171,8 +191,8 @@ def main(argv: list[str] | None = None) -> int:
     ray.shutdown()
     print()
     for row in summarize(records):
-        append_record({"benchmark": "time_to_optimal_summary", **row, "seeds": args.seeds, "machine": host},
-                      args.output)  # fmt: skip
+        summary = {"benchmark": "time_to_optimal_summary", **row, "seeds": args.seeds, "preset_fields": preset_fields}
+        append_record({**summary, "machine": host}, args.output)
         print("  ".join(f"{k}={v}" for k, v in row.items()))
     print(f"\nAppended to {args.output}")
     return 0

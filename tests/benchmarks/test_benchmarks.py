@@ -13,6 +13,7 @@ import torch
 
 from rllib_metarl.models import CORES
 from rllib_metarl.tasks.registry import make_agent_vector_env
+from rllib_metarl.training.presets import get_preset
 from tests.conftest import script_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,6 +67,14 @@ def test_throughput_split_times_both_batch_paths_by_part(tmp_path):
     for task in cases:  # the trial path builds its batch faster than RLlib's pipeline (measured 2.5x to 17x)
         assert by_case[(task, "trial")]["batch_building"] < by_case[(task, "rllib")]["batch_building"]
     assert "learner outside torch" in result.stdout
+    for task, _ in throughput.SPLIT_CASES:  # the plain-torch floor, for the LSTM presets only
+        trial, rllib = by_case[(task, "trial")], by_case[(task, "rllib")]
+        if get_preset(task).core == "lstm":
+            at_floor = trial["iteration_s"] - trial["torch_compute"] + trial["torch_floor"]
+            assert trial["torch_floor"] > 0
+            assert trial["speedup_bound"] == pytest.approx(rllib["iteration_s"] / at_floor, abs=0.02)
+        else:
+            assert trial["torch_floor"] is None and trial["speedup_bound"] is None
 
 
 @pytest.mark.slow
@@ -90,13 +99,23 @@ def test_time_to_optimal_smoke_trains_and_evaluates(tmp_path):
 
 
 def test_rllib_default_setting_is_ppo_as_shipped():
-    config = time_to_optimal.build_config("eleven_arm", "rllib_default", seed=0)
+    config = time_to_optimal.build_config("eleven_arm", "rllib_default", seed=0, preset_fields={})
     assert (config.lr, config.train_batch_size_per_learner, config.minibatch_size) == (5e-5, 4000, 128)
     assert config.num_envs_per_env_runner == 16 and config.num_env_runners == 0
     assert config.model_config["use_lstm"] and config.model_config["lstm_cell_size"] == 256
     assert config.env_runner_cls is None  # RLlib's own SingleAgentEnvRunner
-    ours = time_to_optimal.build_config("eleven_arm", "ours", seed=0)
+    ours = time_to_optimal.build_config("eleven_arm", "ours", seed=0, preset_fields={})
     assert ours.env_runner_cls.__name__ == "TrialEnvRunner"
+
+
+def test_set_changes_the_preset_of_both_batch_paths_and_a_bad_field_exits_before_ray():
+    for setting in ("ours", "ours_rllib_batch"):
+        config = time_to_optimal.build_config("eleven_arm", setting, seed=0, preset_fields={"num_epochs": 2})
+        assert config.num_epochs == 2
+    assert time_to_optimal.build_config("eleven_arm", "ours", seed=0, preset_fields={}).num_epochs == 6
+    result = run_benchmark("time_to_optimal.py", "--set", "num_epochs=0", timeout=60)
+    assert result.returncode == 2 and "num_epochs must be a finite number in [1, inf), got 0" in result.stderr
+    assert "Started a local Ray" not in result.stderr
 
 
 def test_summary_takes_medians_and_marks_a_capped_ratio_as_a_lower_bound():
