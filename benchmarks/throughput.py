@@ -37,6 +37,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ from rllib_metarl.algorithms import BATCH_PATHS
 from rllib_metarl.models import CORES
 from rllib_metarl.tasks.registry import get_task, make_agent_env, make_agent_vector_env, make_sync_vector_env
 from rllib_metarl.training.config import algorithm_config
-from rllib_metarl.training.presets import get_preset
+from rllib_metarl.training.presets import Preset, get_preset
 from rllib_metarl.training.ray_session import start_ray
 
 STAGES = ("env", "env_sync", "env+lstm", "sampling", "sampling_rllib", "iteration", "iteration_rllib")
@@ -255,9 +256,8 @@ def timed(owner: object, method: str, totals: dict[str, float], part: str) -> No
     setattr(owner, method, wrapper)
 
 
-def instrumented(task: str, env_config: dict, batch_path: str) -> tuple[Any, dict[str, float]]:
-    """The task's preset built with ``batch_path``, and the totals its timed parts add up into."""
-    preset = get_preset(task, batch_path=batch_path, num_samples=1)
+def instrumented(task: str, env_config: dict, preset: Preset) -> tuple[Any, dict[str, float]]:
+    """``preset`` built on the task, and the totals its timed parts add up into."""
     algo = algorithm_config(task, preset, env_config, seed=0).build_algo()
     learner = algo.learner_group._learner  # the trial's own learner (num_learners=0)
     totals: dict[str, float] = {}
@@ -274,8 +274,8 @@ def instrumented(task: str, env_config: dict, batch_path: str) -> tuple[Any, dic
 def iteration_split(task: str, env_config: dict, iterations: int) -> list[dict]:
     """Seconds per iteration of the task's preset with each batch path, whole and by part (SPLIT_PARTS). The paths'
     iterations alternate, so that the machine's load falls on both alike."""
-    built = {path: instrumented(task, env_config, path) for path in BATCH_PATHS}
-    preset = get_preset(task)
+    preset = get_preset(task, num_samples=1)
+    built = {path: instrumented(task, env_config, replace(preset, batch_path=path)) for path in BATCH_PATHS}
     plain_update = None
     if preset.core == "lstm":
         shapes = minibatch_shapes(built["trial"][0])
