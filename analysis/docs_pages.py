@@ -27,6 +27,7 @@ from rllib_metarl.analysis.rl2_tables import markdown as rl2_markdown
 from rllib_metarl.analysis.rl2_tables import measured_by
 from rllib_metarl.analysis.seeds import TRAINED
 from rllib_metarl.baselines.bandits import RandomPolicy
+from rllib_metarl.cli.main import exit_code
 from rllib_metarl.tasks import TASKS
 from rllib_metarl.utils.atomic_io import write_text
 
@@ -498,4 +499,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_code(main))

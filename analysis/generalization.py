@@ -9,7 +9,7 @@ The analysis itself is :mod:`rllib_metarl.analysis.generalization`, which says w
 import sys
 
 from rllib_metarl.analysis.generalization import main
+from rllib_metarl.cli.main import exit_code
 
 if __name__ == "__main__":
-    main()
-    sys.exit(0)
+    sys.exit(exit_code(main))

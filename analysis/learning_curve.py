@@ -9,6 +9,7 @@ The analysis itself is :mod:`rllib_metarl.analysis.learning_curve`, which says w
 import sys
 
 from rllib_metarl.analysis.learning_curve import main
+from rllib_metarl.cli.main import exit_code
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_code(main))

@@ -10,7 +10,7 @@ The analysis itself is :mod:`rllib_metarl.analysis.regret`, which says what it c
 import sys
 
 from rllib_metarl.analysis.regret import main
+from rllib_metarl.cli.main import exit_code
 
 if __name__ == "__main__":
-    main()
-    sys.exit(0)
+    sys.exit(exit_code(main))

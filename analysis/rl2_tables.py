@@ -11,7 +11,7 @@ The analysis itself is :mod:`rllib_metarl.analysis.rl2_tables`, which says what 
 import sys
 
 from rllib_metarl.analysis.rl2_tables import main
+from rllib_metarl.cli.main import exit_code
 
 if __name__ == "__main__":
-    main()
-    sys.exit(0)
+    sys.exit(exit_code(main))

@@ -9,7 +9,7 @@ The analysis itself is :mod:`rllib_metarl.analysis.two_step_regression`, which s
 import sys
 
 from rllib_metarl.analysis.two_step_regression import main
+from rllib_metarl.cli.main import exit_code
 
 if __name__ == "__main__":
-    main()
-    sys.exit(0)
+    sys.exit(exit_code(main))

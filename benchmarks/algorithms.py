@@ -26,6 +26,7 @@ import pandas as pd
 from common import RESULTS, append_record, machine
 
 from rllib_metarl.algorithms import ALGORITHMS
+from rllib_metarl.cli.main import exit_code
 from rllib_metarl.models import CORES
 from rllib_metarl.training.presets import get_preset
 
@@ -143,4 +144,4 @@ def write_table(records: list[dict], budget: float) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_code(main))

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from rllib_metarl.utils.atomic_io import append_line
+
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -30,8 +32,7 @@ def machine() -> dict[str, Any]:
 def append_record(record: dict[str, Any], results_file: Path) -> None:
     """Append ``record`` (with the date) as one JSON line; the file and its folder are created when missing."""
     results_file.parent.mkdir(parents=True, exist_ok=True)
-    with open(results_file, "a") as out:
-        out.write(json.dumps({**record, "date": time.strftime("%Y-%m-%d %H:%M:%S")}) + "\n")
+    append_line(results_file, json.dumps({**record, "date": time.strftime("%Y-%m-%d %H:%M:%S")}))
 
 
 def markdown_table(frame: Any, index_name: str) -> str:

@@ -26,6 +26,7 @@ import pandas as pd
 from common import RESULTS as RESULTS_FOLDER
 from common import append_record, machine
 
+from rllib_metarl.cli.main import exit_code
 from rllib_metarl.tasks.bandits import DEPENDENT_DIFFICULTIES
 from rllib_metarl.training.command_line import SCHEDULERS
 
@@ -128,4 +129,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_code(main))

@@ -28,6 +28,7 @@ reached 0.5 and 0.9, and its last value.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ import torch
 from common import RESULTS, append_record, machine
 
 from rllib_metarl.baselines.mdps import MDPPolicy
+from rllib_metarl.cli.main import exit_code
 from rllib_metarl.models import ATTENTION_WINDOWS, CORES
 from rllib_metarl.models.state import batched_initial_state
 from rllib_metarl.tasks.registry import get_task, make_agent_vector_env
@@ -191,4 +193,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(exit_code(main))

@@ -19,6 +19,7 @@ Prints a line per checkpoint and way of acting and appends the records to ``benc
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from common import RESULTS, append_record, machine
 
 from rllib_metarl.baselines.mdps import GreedyMDPPolicy, MDPPolicy
 from rllib_metarl.baselines.play import play_baseline
+from rllib_metarl.cli.main import exit_code
 from rllib_metarl.evaluation import evaluate_module, load_module
 from rllib_metarl.utils.seeding import TUNING_STREAM
 
@@ -101,4 +103,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(exit_code(main))

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from common import RESULTS, append_record, machine
 
+from rllib_metarl.cli.main import exit_code
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGE_KB = 4
 
@@ -101,4 +103,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_code(main))

@@ -47,6 +47,7 @@ from common import RESULTS, append_record, machine, markdown_table
 from torch import nn
 
 from rllib_metarl.algorithms import BATCH_PATHS
+from rllib_metarl.cli.main import exit_code
 from rllib_metarl.models import CORES
 from rllib_metarl.tasks.registry import get_task, make_agent_env, make_agent_vector_env, make_sync_vector_env
 from rllib_metarl.training.config import algorithm_config
@@ -406,4 +407,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_code(main))

@@ -39,6 +39,7 @@ from typing import Any
 
 from common import RESULTS, append_record, machine
 
+from rllib_metarl.cli.main import exit_code
 from rllib_metarl.tasks.registry import get_task
 from rllib_metarl.training.command_line import SetPresetField, preset_setting
 from rllib_metarl.training.presets import get_preset
@@ -199,4 +200,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(exit_code(main))

@@ -14,10 +14,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from rllib_metarl.cli.arguments import key_value, positive_int, seed
 from rllib_metarl.tasks.registry import TASKS
+from rllib_metarl.utils.atomic_io import disk_error_message, write_csv
 
 
 def list_tasks() -> None:
@@ -48,8 +51,22 @@ def evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
             print(f"  {key[5:]}: {value:.4f}")
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        trials.to_csv(args.output, index=False)
+        write_csv(trials, Path(args.output))
         print(f"per-trial results: {args.output}")
+
+
+def exit_code(command: Callable[[list[str] | None], Any], argv: list[str] | None = None) -> int:
+    """Run ``command(argv)`` (an analysis's ``main``): its exit code, 0 where it returns a table, or 1 with one line
+    when the disk refuses a write (the files it writes are written whole, so what they held before is kept)."""
+    try:
+        result = command(argv)
+    except OSError as error:
+        message = disk_error_message(error)
+        if message is None:
+            raise
+        print(f"error: {message}; free some space or fix the permissions, then run the command again", file=sys.stderr)
+        return 1
+    return result if isinstance(result, int) else 0
 
 
 # Each analysis of rllib_metarl.analysis, by its command name; its own command line follows the name.
@@ -100,15 +117,13 @@ def main(argv: list[str] | None = None) -> int:
         return train(args.task, rest)
     if args.command in ANALYSES:
         module = importlib.import_module(f"rllib_metarl.analysis.{ANALYSES[args.command][0]}")
-        result = module.main(rest)
-        return result if isinstance(result, int) else 0
+        return exit_code(module.main, rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "list":
         list_tasks()
-    else:
-        evaluate(args, evaluation)
-    return 0
+        return 0
+    return exit_code(lambda _: evaluate(args, evaluation))
 
 
 if __name__ == "__main__":

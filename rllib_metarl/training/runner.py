@@ -26,9 +26,9 @@ from rllib_metarl.training.experiment_folder import ExperimentBusy, SettingsDiff
 from rllib_metarl.training.initial_weights import PRETRAINED_DIR, PRETRAINING_STATS, check_initial_weights, pretrained
 from rllib_metarl.training.metrics import METRICS_WINDOW
 from rllib_metarl.training.ray_session import prepare_ray_environment, start_ray
-from rllib_metarl.training.storage import SpaceWatch, disk_error_message, repair_tune_state
+from rllib_metarl.training.storage import SpaceWatch, repair_tune_state
 from rllib_metarl.training.tune_setup import best_checkpoint, checkpoint_metrics, make_tuner
-from rllib_metarl.utils.atomic_io import write_csv
+from rllib_metarl.utils.atomic_io import disk_error_message, write_csv
 
 SUMMARY_FILE = "summary.csv"
 EVAL_TRIALS_FILE = "eval_trials.csv"

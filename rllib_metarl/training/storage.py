@@ -12,7 +12,6 @@ resume.
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import pickletools
@@ -33,8 +32,6 @@ CHECK_EVERY_S = 1.0
 SLOW_CHECKS_EVERY = 3  # checkpoints' sizes and the copies of Tune's state (written every 10 s or more)
 TUNE_STATE_FILES = ("experiment_state-*.json", "basic-variant-state-*.json")  # what Tune's resume reads
 INTACT_DIR = ".intact"  # in the experiment's folder: the last complete version of each of Tune's state files
-# Errors of the disk, not of the program: answered with one line, not a traceback.
-DISK_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
 
 
 def reserve_bytes(trials: int, checkpoint_bytes: int = 0) -> int:
@@ -56,14 +53,6 @@ def check_free_space(path: Path, trials: int) -> None:
             f"{needed / MIB:,.0f} MiB to start (it stops, resumable, when less than {needed / START_FACTOR / MIB:,.0f} "
             "MiB are left); free some space or give another --storage-path"
         )
-
-
-def disk_error_message(error: OSError) -> str | None:
-    """One line for an error of the disk (full, read-only, not permitted), naming the file; None for other errors."""
-    if error.errno not in DISK_ERRNOS:
-        return None
-    where = f" writing {error.filename}" if error.filename else ""
-    return f"{os.strerror(error.errno)}{where}"
 
 
 def checkpoint_bytes(experiment_path: Path) -> int:

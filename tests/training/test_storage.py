@@ -22,13 +22,11 @@ from rllib_metarl.training.storage import (
     SpaceWatch,
     check_free_space,
     cut_to_last_line,
-    disk_error_message,
     is_complete,
     keep_intact_state,
     repair_tune_state,
     reserve_bytes,
 )
-from rllib_metarl.utils.atomic_io import write_csv, write_text
 from tests.conftest import ROOT
 
 
@@ -47,29 +45,6 @@ def test_the_reserve_grows_with_the_trials_and_with_large_checkpoints():
     assert reserve_bytes(1, checkpoint_bytes=100 * MIB) >= 300 * MIB
     with pytest.raises(ValueError, match="free some space or give another --storage-path"):
         check_free_space(Path("/"), trials=10**9)
-
-
-def test_disk_errors_are_named_in_one_line_and_others_are_not_taken_for_them():
-    full = OSError(errno.ENOSPC, "No space left on device", "/data/run/summary.csv")
-    assert disk_error_message(full) == "No space left on device writing /data/run/summary.csv"
-    assert disk_error_message(OSError(errno.EROFS, "Read-only file system")) == "Read-only file system"
-    assert disk_error_message(OSError(errno.ECONNREFUSED, "Connection refused")) is None
-
-
-def test_an_atomic_write_that_fails_keeps_the_old_file_and_leaves_no_partial_one(tmp_path, monkeypatch):
-    import pandas as pd
-
-    target = tmp_path / "summary.csv"
-    write_text("old\n", target)
-
-    def full_disk(self, *args, **kwargs):
-        Path(args[0]).write_text("half")
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)
-    with pytest.raises(OSError):
-        write_csv(pd.DataFrame({"a": [1]}), target)
-    assert target.read_text() == "old\n" and list(tmp_path.iterdir()) == [target]
 
 
 def test_complete_state_files_are_told_from_cut_ones_json_and_pickle(tmp_path):
