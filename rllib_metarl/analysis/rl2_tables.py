@@ -251,15 +251,17 @@ def score_agents(cell: Cell, candidates: list[dict[str, Any]], tuning_trials: in
 
 
 def choose_agent(scored: list[tuple[float, bool, dict[str, Any]]], tuning_trials: int) -> dict[str, Any]:
-    """The best-scored agent and how it acts (``explore``: whether it samples), with how it was chosen."""
-    _, explore, best = max(scored, key=lambda entry: entry[0])
+    """The best-scored agent and how it acts (``explore``: whether it samples), with how it was chosen and its mean
+    return on the tuning trials (``tuning_mean``, which later updates of the tables compare)."""
+    tuning_mean, explore, best = max(scored, key=lambda entry: entry[0])
     runs = len({agent["experiment"] for _, _, agent in scored})
     checkpoints = len({agent["checkpoint"] for _, _, agent in scored})
     among = f"best of {runs} runs" if runs > 1 else "one run"
     among = f"best of {checkpoints} checkpoints of {among.removeprefix('best of ')}" if checkpoints > runs else among
     mode = "sampled" if explore else "greedy"
     selection = f"{best['selection']}; {among}, {mode} actions, chosen on {tuning_trials} tuning trials"
-    return {**best, "wrapper_config": dict(best["wrapper_config"]), "explore": explore, "selection": selection}
+    return {**best, "wrapper_config": dict(best["wrapper_config"]), "explore": explore, "selection": selection,
+            "tuning_mean": tuning_mean, "tuning_trials": tuning_trials}  # fmt: skip
 
 
 def _cell_of(task: str, env_config: dict[str, Any]) -> Cell | None:
@@ -327,12 +329,27 @@ def agents_markdown(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def scores_lower(new: pd.Series, saved: pd.Series) -> bool:
+    """Whether agent row ``new`` scores below agent row ``saved``: on the tuning trials where both rows hold their mean
+    on the same ones, as every agent is chosen; else (a row saved before the tables kept it, whose run may be gone and
+    cannot be scored again) on the held-out trials. Rows measured on other trials are not compared: False."""
+    if new["seed"] != saved["seed"]:
+        return False
+    if (
+        pd.notna(new.get("tuning_mean"))
+        and pd.notna(saved.get("tuning_mean"))
+        and (new["tuning_trials"] == saved["tuning_trials"])
+    ):
+        return bool(new["tuning_mean"] < saved["tuning_mean"])
+    return bool(new["trials"] == saved["trials"] and new["mean"] < saved["mean"])
+
+
 def merge_into_saved(frame: pd.DataFrame, output_dir: Path) -> pd.DataFrame:
     """The saved tables with ``frame``'s cells measured again, in table and cell order: the baselines' rows replaced
-    by ``frame``'s. An agent column keeps the saved agent where ``frame`` has none, or another agent with a lower
-    held-out mean on the same held-out trials (a saved agent whose run is gone cannot be scored on the tuning trials
-    again); the same agent measured again replaces its row. A baseline ``frame`` has not measured keeps its row. Rows
-    saved before the ``command`` column existed take the command named in the saved ``rl2_tables.md``."""
+    by ``frame``'s. An agent column keeps the saved agent where ``frame`` has none, or where ``frame`` chose another
+    agent that scores lower (:func:`scores_lower`); the same agent measured again replaces its row. A baseline
+    ``frame`` has not measured keeps its row. Rows saved before the ``command`` column existed take the command named
+    in the saved ``rl2_tables.md``."""
     saved = pd.read_csv(output_dir / "rl2_tables.csv")
     if "command" not in saved:
         markdown_file = output_dir / "rl2_tables.md"
@@ -344,12 +361,10 @@ def merge_into_saved(frame: pd.DataFrame, output_dir: Path) -> pd.DataFrame:
         new = frame[(_cells(frame) == cell) & (frame["method"] == method)]
         saved_row = rows.iloc[0]
         new_row = None if new.empty else new.iloc[0]
-        # Another agent measured on the same held-out trials, and worse: the saved one stays.
         worse = (
             new_row is not None
-            and (new_row["trials"], new_row["seed"]) == (saved_row["trials"], saved_row["seed"])
             and new_row["checkpoint"] != saved_row["checkpoint"]
-            and saved_row["mean"] > new_row["mean"]
+            and scores_lower(new_row, saved_row)
         )
         if new_row is None or (method in (RL2, BEST) and worse):
             kept.append(rows)

@@ -129,7 +129,8 @@ def test_the_agent_and_its_action_mode_are_chosen_on_the_tuning_trials_not_the_h
                    "wrapper_config": {}} for name in ("weak", "strong")]  # fmt: skip
     scored = rl2_tables.score_agents(cell, candidates, tuning_trials=30, seed=0)
     chosen = rl2_tables.choose_agent(scored, tuning_trials=30)
-    assert (chosen["checkpoint"], chosen["explore"]) == ("strong", False)
+    assert (chosen["checkpoint"], chosen["explore"], chosen["tuning_trials"]) == ("strong", False, 30)
+    assert chosen["tuning_mean"] == means["strong", False]
     assert chosen["selection"].endswith("best of 2 runs, greedy actions, chosen on 30 tuning trials")
     assert {(c, e) for c, e, _, _ in calls} == set(means)
     assert {(stream, trials) for _, _, stream, trials in calls} == {(TUNING_STREAM, 30)}
@@ -183,6 +184,31 @@ def test_update_keeps_a_saved_agent_the_new_measurement_does_not_beat(tmp_path):
     assert rl2_tables.merge_into_saved(worse, tmp_path).set_index(["n", "method"])["mean"][(100, "Best agent")] == 52.3
     again = pd.DataFrame([row("Random", 50.1), row("Best agent", 51.0, checkpoint="a")])  # the same agent, re-measured
     assert rl2_tables.merge_into_saved(again, tmp_path).set_index(["n", "method"])["mean"][(100, "Best agent")] == 51.0
+
+
+def test_update_compares_agents_on_their_tuning_trials_where_both_rows_hold_them(tmp_path):
+    def row(method, mean, tuning_mean, checkpoint, tuning_trials=500):
+        return {"table": "bandits", "n": 100, "k": 50, "method": method, "trials": 1000, "seed": 0, "mean": mean,
+                "tuning_mean": tuning_mean, "tuning_trials": tuning_trials, "checkpoint": checkpoint,
+                "command": "python -m analysis.rl2_tables"}  # fmt: skip
+
+    pd.DataFrame([row("Best agent", 84.1, 83.0, "a")]).to_csv(tmp_path / "rl2_tables.csv", index=False)
+
+    def merged_mean(new_row):
+        return rl2_tables.merge_into_saved(pd.DataFrame([new_row]), tmp_path)["mean"].item()
+
+    # Chosen over the saved agent on the tuning trials: it replaces it, although its held-out mean is lower.
+    assert merged_mean(row("Best agent", 83.9, 83.4, "b")) == 83.9
+    # Lower on the tuning trials: the saved agent stays, although the held-out mean is higher.
+    assert merged_mean(row("Best agent", 84.5, 82.9, "b")) == 84.1
+    # Tuning means of other tuning trials are not compared: the held-out means are.
+    assert merged_mean(row("Best agent", 84.0, 83.4, "b", tuning_trials=200)) == 84.1
+    # A saved row without a tuning mean (measured before the tables kept it) is compared on the held-out trials.
+    pd.DataFrame([{**row("Best agent", 84.1, None, "a")}]).drop(columns=["tuning_mean", "tuning_trials"]).to_csv(
+        tmp_path / "rl2_tables.csv", index=False
+    )
+    assert merged_mean(row("Best agent", 83.9, 83.4, "b")) == 84.1
+    assert merged_mean(row("Best agent", 84.3, 83.4, "b")) == 84.3
 
 
 def test_agents_only_keeps_the_saved_baselines_rows(tmp_path, monkeypatch):
