@@ -117,7 +117,10 @@ def checkpoint_config(preset: Preset) -> Any:
 def progress_reporter() -> Any:
     from ray.tune import CLIReporter
 
-    return CLIReporter(metric_columns=PROGRESS_METRICS, parameter_columns={"seed": "seed"}, max_report_frequency=30)
+    # print_intermediate_tables: else Tune decides from its global verbosity when the reporter is built, which the
+    # run before leaves at this run's verbose=1, and a curriculum's later stages would print no trial table.
+    return CLIReporter(metric_columns=PROGRESS_METRICS, parameter_columns={"seed": "seed"}, max_report_frequency=30,
+                       print_intermediate_tables=True)  # fmt: skip
 
 
 def checkpoint_metrics(result: Any, checkpoint: Any) -> dict[str, Any]:

@@ -57,6 +57,7 @@ def test_curriculum_trains_stage_by_stage_and_resumes_at_its_stage(tmp_path):
     experiment = storage / "steps"
     first, second = experiment / "stage-1-trial_length=4", experiment / "stage-2-trial_length=6"
     assert "Curriculum stage 2 of 2: trial_length=6" in result.stdout
+    assert "| Trial name" in result.stdout.split("Curriculum stage 2 of 2")[1]  # each stage shows its trial table
     # The curriculum resumes as a whole, under its own name, not a stage's.
     assert result.stdout.count("resume with the same command and --resume (or --name steps)") == 1
     assert "--name stage-" not in result.stdout
