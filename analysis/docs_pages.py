@@ -139,7 +139,10 @@ Data: `analysis/results/rl2_tables.csv`, written by {measured_by(frame)}.
 Each agent entry's recipe (read from its experiment's settings), its experiment, training wall time and command, and
 by how much the top of its interval falls short of the target: the paper's RL^2 figure, or the Bayes-optimal return
 where that is lower (on n = 10 the paper's figures exceed it by their noise). Commands are recorded for agents trained
-since the runner records them.
+since the runner records them; the commands of the earlier runs ("not recorded") are listed in the
+[experiment record](../notes/2026-11-27-experiment-record.md#rl2s-tables-the-agents-and-the-runs-behind-them).
+An update of the tables keeps a saved agent unless the new choice scores higher on the same tuning trials (rows
+saved before the tables kept the tuning mean: on the same held-out trials).
 
 {rl2_agents_markdown(frame)}
 """
