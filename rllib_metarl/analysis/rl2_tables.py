@@ -344,10 +344,12 @@ def scores_lower(new: pd.Series, saved: pd.Series) -> bool:
     return bool(new["trials"] == saved["trials"] and new["mean"] < saved["mean"])
 
 
-def merge_into_saved(frame: pd.DataFrame, output_dir: Path) -> pd.DataFrame:
+def merge_into_saved(frame: pd.DataFrame, output_dir: Path, scored: frozenset[str] = frozenset()) -> pd.DataFrame:
     """The saved tables with ``frame``'s cells measured again, in table and cell order: the baselines' rows replaced
     by ``frame``'s. An agent column keeps the saved agent where ``frame`` has none, or where ``frame`` chose another
-    agent that scores lower (:func:`scores_lower`); the same agent measured again replaces its row. A baseline
+    agent that scores lower (:func:`scores_lower`); the same agent measured again replaces its row, and so does a new
+    choice made among candidates that included the saved agent (``scored``: the checkpoints ``frame``'s agents were
+    chosen among, on the tuning trials of ``frame``'s seed). A baseline
     ``frame`` has not measured keeps its row. Rows saved before the ``command`` column existed take the command named
     in the saved ``rl2_tables.md``."""
     saved = pd.read_csv(output_dir / "rl2_tables.csv")
@@ -361,9 +363,13 @@ def merge_into_saved(frame: pd.DataFrame, output_dir: Path) -> pd.DataFrame:
         new = frame[(_cells(frame) == cell) & (frame["method"] == method)]
         saved_row = rows.iloc[0]
         new_row = None if new.empty else new.iloc[0]
+        chosen_over_it = (
+            new_row is not None and new_row["seed"] == saved_row["seed"] and saved_row["checkpoint"] in scored
+        )
         worse = (
             new_row is not None
             and new_row["checkpoint"] != saved_row["checkpoint"]
+            and not chosen_over_it
             and scores_lower(new_row, saved_row)
         )
         if new_row is None or (method in (RL2, BEST) and worse):
@@ -448,7 +454,8 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     frame["command"] = command.strip()
     output_dir = Path(args.output_dir)
     if args.update:
-        frame = merge_into_saved(frame, output_dir)
+        scored = frozenset(agent["checkpoint"] for cell in cells for agent in agents.get(cell, []))
+        frame = merge_into_saved(frame, output_dir, scored)
     output_dir.mkdir(parents=True, exist_ok=True)
     write_csv(frame, output_dir / "rl2_tables.csv")  # atomic: an interruption never leaves half a file
     trials = "/".join(str(count) for count in sorted(frame["trials"].unique()))

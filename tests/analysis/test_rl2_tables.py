@@ -209,6 +209,10 @@ def test_update_compares_agents_on_their_tuning_trials_where_both_rows_hold_them
     )
     assert merged_mean(row("Best agent", 83.9, 83.4, "b")) == 84.1
     assert merged_mean(row("Best agent", 84.3, 83.4, "b")) == 84.3
+    # Unless the saved agent was among the candidates the new one was chosen over on the tuning trials.
+    chosen_over_saved = rl2_tables.merge_into_saved(pd.DataFrame([row("Best agent", 83.9, 83.4, "b")]), tmp_path,
+                                                    scored=frozenset({"a", "b"}))  # fmt: skip
+    assert chosen_over_saved["mean"].item() == 83.9
 
 
 def test_agents_only_keeps_the_saved_baselines_rows(tmp_path, monkeypatch):
@@ -225,7 +229,7 @@ def test_agents_only_keeps_the_saved_baselines_rows(tmp_path, monkeypatch):
         return [{**saved.iloc[2].to_dict(), "mean": 80.0, "checkpoint": "b", "paper": 84.9, "recipe": "PPO + LSTM",
                  "experiment": "b", "train_wall_time_s": 1800.0, "selection": "one run"}]  # fmt: skip
 
-    found = {rl2_tables.Cell("bandits", 100, 50): ["b"]}
+    found = {rl2_tables.Cell("bandits", 100, 50): [{"checkpoint": "b"}]}
     monkeypatch.setattr(rl2_tables, "find_agents", lambda path, all_checkpoints: found)
     monkeypatch.setattr(rl2_tables, "agent_rows", fake_agent_rows)
     rl2_tables.main(["--table", "bandits", "--bandit-cells", "100x50", "--agents-only", "--update",
