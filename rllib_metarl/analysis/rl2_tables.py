@@ -349,9 +349,8 @@ def merge_into_saved(frame: pd.DataFrame, output_dir: Path, scored: frozenset[st
     by ``frame``'s. An agent column keeps the saved agent where ``frame`` has none, or where ``frame`` chose another
     agent that scores lower (:func:`scores_lower`); the same agent measured again replaces its row, and so does a new
     choice made among candidates that included the saved agent (``scored``: the checkpoints ``frame``'s agents were
-    chosen among, on the tuning trials of ``frame``'s seed). A baseline
-    ``frame`` has not measured keeps its row. Rows saved before the ``command`` column existed take the command named
-    in the saved ``rl2_tables.md``."""
+    chosen among, on the tuning trials of ``frame``'s seed). A baseline ``frame`` has not measured keeps its row.
+    Rows saved before the ``command`` column existed take the command named in the saved ``rl2_tables.md``."""
     saved = pd.read_csv(output_dir / "rl2_tables.csv")
     if "command" not in saved:
         markdown_file = output_dir / "rl2_tables.md"
