@@ -344,12 +344,21 @@ def scores_lower(new: pd.Series, saved: pd.Series) -> bool:
     return bool(new["trials"] == saved["trials"] and new["mean"] < saved["mean"])
 
 
+def keeps_saved_agent(new: pd.Series, saved: pd.Series, scored: frozenset[str]) -> bool:
+    """Whether the saved agent row stays against ``new``: another agent, not chosen over the saved one on the same
+    tuning trials (``scored``: the checkpoints ``new`` was chosen among), that scores lower (:func:`scores_lower`)."""
+    if new["checkpoint"] == saved["checkpoint"]:
+        return False
+    if new["seed"] == saved["seed"] and saved["checkpoint"] in scored:
+        return False
+    return scores_lower(new, saved)
+
+
 def merge_into_saved(frame: pd.DataFrame, output_dir: Path, scored: frozenset[str] = frozenset()) -> pd.DataFrame:
     """The saved tables with ``frame``'s cells measured again, in table and cell order: the baselines' rows replaced
     by ``frame``'s. An agent column keeps the saved agent where ``frame`` has none, or where ``frame`` chose another
-    agent that scores lower (:func:`scores_lower`); the same agent measured again replaces its row, and so does a new
-    choice made among candidates that included the saved agent (``scored``: the checkpoints ``frame``'s agents were
-    chosen among, on the tuning trials of ``frame``'s seed). A baseline ``frame`` has not measured keeps its row.
+    agent that scores lower and was not chosen over it (:func:`keeps_saved_agent`); the same agent measured again
+    replaces its row. A baseline ``frame`` has not measured keeps its row.
     Rows saved before the ``command`` column existed take the command named in the saved ``rl2_tables.md``."""
     saved = pd.read_csv(output_dir / "rl2_tables.csv")
     if "command" not in saved:
@@ -362,16 +371,7 @@ def merge_into_saved(frame: pd.DataFrame, output_dir: Path, scored: frozenset[st
         new = frame[(_cells(frame) == cell) & (frame["method"] == method)]
         saved_row = rows.iloc[0]
         new_row = None if new.empty else new.iloc[0]
-        chosen_over_it = (
-            new_row is not None and new_row["seed"] == saved_row["seed"] and saved_row["checkpoint"] in scored
-        )
-        worse = (
-            new_row is not None
-            and new_row["checkpoint"] != saved_row["checkpoint"]
-            and not chosen_over_it
-            and scores_lower(new_row, saved_row)
-        )
-        if new_row is None or (method in (RL2, BEST) and worse):
+        if new_row is None or (method in (RL2, BEST) and keeps_saved_agent(new_row, saved_row, scored)):
             kept.append(rows)
             frame = frame.drop(new.index)
     merged = pd.concat([*kept, frame], ignore_index=True)
