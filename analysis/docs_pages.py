@@ -142,7 +142,8 @@ where that is lower (on n = 10 the paper's figures exceed it by their noise). Co
 since the runner records them; the commands of the earlier runs ("not recorded") are listed in the
 [experiment record](../notes/2026-11-27-experiment-record.md#rl2s-tables-the-agents-and-the-runs-behind-them).
 An update of the tables keeps a saved agent unless the new choice scores higher on the same tuning trials (rows
-saved before the tables kept the tuning mean: on the same held-out trials).
+saved before the tables kept the tuning mean: on the same held-out trials), or, with `--replace-unrecorded`, unless
+the saved agent's command was not recorded and the new one's was.
 
 {rl2_agents_markdown(frame)}
 """

@@ -4,6 +4,7 @@
     python -m analysis.rl2_tables --table bandits --bandit-cells 10x5 100x5 --trials 1000
     python -m analysis.rl2_tables --table mdps --mdp-cells 10 --update   # re-measure one cell of the saved tables
     python -m analysis.rl2_tables --bandit-cells 100x50 --table bandits --update --agents-only   # its agents only
+    python -m analysis.rl2_tables --bandit-cells 10x5 --table bandits --update --agents-only --replace-unrecorded
 
 Every baseline of :mod:`rllib_metarl.baselines.tuning` is tuned on its own trials, then played on the held-out trials;
 the trained agents found under ``--storage-path`` (the summaries the ``tune_configs/rl2_*.py`` runs write) are scored on
@@ -322,8 +323,7 @@ def agents_markdown(frame: pd.DataFrame) -> str:
         bayes = frame.loc[(cells == cell) & (frame["method"] == "Bayes-optimal"), "mean"]
         target = min([cell.paper.get(RL2, float("inf")), *bayes])  # inf: a cell with neither figure
         short = f"{target - row['ci95_high']:.2f}" if row["ci95_high"] < target < float("inf") else "-"
-        command = row.get("training_command")
-        command = f"`{command}`" if isinstance(command, str) and command else "not recorded"
+        command = f"`{row['training_command']}`" if _recorded(row) else "not recorded"
         lines.append(f"| {cell.table} {cell.label} | {row['method']} | {row['recipe']} | {row['experiment']} | "
                      f"{row['train_wall_time_s']:.0f} s | {short} | {command} | {row['selection']} |")  # fmt: skip
     return "\n".join(lines)
@@ -344,21 +344,35 @@ def scores_lower(new: pd.Series, saved: pd.Series) -> bool:
     return bool(new["trials"] == saved["trials"] and new["mean"] < saved["mean"])
 
 
-def keeps_saved_agent(new: pd.Series, saved: pd.Series, scored: frozenset[str]) -> bool:
+def keeps_saved_agent(
+    new: pd.Series, saved: pd.Series, scored: frozenset[str], replace_unrecorded: bool = False
+) -> bool:
     """Whether the saved agent row stays against ``new``: another agent, not chosen over the saved one on the same
-    tuning trials (``scored``: the checkpoints ``new`` was chosen among), that scores lower (:func:`scores_lower`)."""
+    tuning trials (``scored``: the checkpoints ``new`` was chosen among), that scores lower (:func:`scores_lower`).
+    With ``replace_unrecorded``, a saved agent whose training command was not recorded gives way to a new one whose
+    command was: an agent anyone can train again, though it may score lower."""
     if new["checkpoint"] == saved["checkpoint"]:
+        return False
+    if replace_unrecorded and not _recorded(saved) and _recorded(new):
         return False
     if new["seed"] == saved["seed"] and saved["checkpoint"] in scored:
         return False
     return scores_lower(new, saved)
 
 
-def merge_into_saved(frame: pd.DataFrame, output_dir: Path, scored: frozenset[str] = frozenset()) -> pd.DataFrame:
+def _recorded(row: pd.Series) -> bool:
+    """Whether an agent row names the command that trained it."""
+    command = row.get("training_command")
+    return isinstance(command, str) and bool(command)
+
+
+def merge_into_saved(
+    frame: pd.DataFrame, output_dir: Path, scored: frozenset[str] = frozenset(), replace_unrecorded: bool = False
+) -> pd.DataFrame:
     """The saved tables with ``frame``'s cells measured again, in table and cell order: the baselines' rows replaced
     by ``frame``'s. An agent column keeps the saved agent where ``frame`` has none, or where ``frame`` chose another
-    agent that scores lower and was not chosen over it (:func:`keeps_saved_agent`); the same agent measured again
-    replaces its row. A baseline ``frame`` has not measured keeps its row.
+    agent that scores lower and was not chosen over it (:func:`keeps_saved_agent`, which ``replace_unrecorded`` is
+    passed to); the same agent measured again replaces its row. A baseline ``frame`` has not measured keeps its row.
     Rows saved before the ``command`` column existed take the command named in the saved ``rl2_tables.md``."""
     saved = pd.read_csv(output_dir / "rl2_tables.csv")
     if "command" not in saved:
@@ -371,7 +385,8 @@ def merge_into_saved(frame: pd.DataFrame, output_dir: Path, scored: frozenset[st
         new = frame[(_cells(frame) == cell) & (frame["method"] == method)]
         saved_row = rows.iloc[0]
         new_row = None if new.empty else new.iloc[0]
-        if new_row is None or (method in (RL2, BEST) and keeps_saved_agent(new_row, saved_row, scored)):
+        agent = method in (RL2, BEST)
+        if new_row is None or (agent and keeps_saved_agent(new_row, saved_row, scored, replace_unrecorded)):
             kept.append(rows)
             frame = frame.drop(new.index)
     merged = pd.concat([*kept, frame], ignore_index=True)
@@ -422,7 +437,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--output-dir", default="analysis/results", help="where rl2_tables.md and .csv go")
     parser.add_argument("--update", action="store_true",
                         help="replace only these cells' rows in the saved rl2_tables.csv, keep the others")  # fmt: skip
+    parser.add_argument("--replace-unrecorded", action="store_true",
+                        help="with --update: a saved agent whose training command was not recorded gives way to "
+                        "the new choice whose command was, though it may score lower")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.replace_unrecorded and not args.update:
+        parser.error("--replace-unrecorded replaces saved agents: add --update")
     if args.update and not (Path(args.output_dir) / "rl2_tables.csv").is_file():
         parser.error(f"--update: no rl2_tables.csv in {args.output_dir!r} to update")
     if args.agents_only and not args.update:
@@ -454,7 +474,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     output_dir = Path(args.output_dir)
     if args.update:
         scored = frozenset(agent["checkpoint"] for cell in cells for agent in agents.get(cell, []))
-        frame = merge_into_saved(frame, output_dir, scored)
+        frame = merge_into_saved(frame, output_dir, scored, args.replace_unrecorded)
     output_dir.mkdir(parents=True, exist_ok=True)
     write_csv(frame, output_dir / "rl2_tables.csv")  # atomic: an interruption never leaves half a file
     trials = "/".join(str(count) for count in sorted(frame["trials"].unique()))

@@ -215,6 +215,30 @@ def test_update_compares_agents_on_their_tuning_trials_where_both_rows_hold_them
     assert chosen_over_saved["mean"].item() == 83.9
 
 
+def test_replace_unrecorded_gives_a_saved_agent_without_its_command_way_to_one_with_it(tmp_path):
+    def row(mean, checkpoint, training_command):
+        return {"table": "bandits", "n": 500, "k": 10, "method": "RL^2", "trials": 1000, "seed": 0, "mean": mean,
+                "checkpoint": checkpoint, "training_command": training_command,
+                "command": "python -m analysis.rl2_tables"}  # fmt: skip
+
+    pd.DataFrame([row(372.3, "a", None)]).to_csv(tmp_path / "rl2_tables.csv", index=False)
+    rerun = pd.DataFrame([row(365.0, "b", "python tune_configs/rl2_bandits.py -n 500 --k 10")])
+    assert rl2_tables.merge_into_saved(rerun, tmp_path)["mean"].item() == 372.3  # lower: kept by default
+    assert rl2_tables.merge_into_saved(rerun, tmp_path, replace_unrecorded=True)["mean"].item() == 365.0
+    unrecorded = pd.DataFrame([row(365.0, "b", None)])  # no better for being rerun without its command
+    assert rl2_tables.merge_into_saved(unrecorded, tmp_path, replace_unrecorded=True)["mean"].item() == 372.3
+    pd.DataFrame([row(372.3, "a", "python tune_configs/rl2_bandits.py -n 500 --k 10 --seed 1")]).to_csv(
+        tmp_path / "rl2_tables.csv", index=False
+    )
+    assert rl2_tables.merge_into_saved(rerun, tmp_path, replace_unrecorded=True)["mean"].item() == 372.3
+
+
+def test_replace_unrecorded_needs_update():
+    with pytest.raises(SystemExit) as exit_info:
+        rl2_tables.parse_args(["--replace-unrecorded"])
+    assert exit_info.value.code == 2
+
+
 def test_agents_only_keeps_the_saved_baselines_rows(tmp_path, monkeypatch):
     saved = pd.DataFrame([{"table": "bandits", "n": 100, "k": 50, "method": method, "trials": 1000, "seed": 0,
                            "mean": mean, "ci95_low": mean - 1, "ci95_high": mean + 1, "paper": 84.9,
