@@ -31,6 +31,11 @@ def recipe_of(settings: dict[str, Any]) -> Recipe:
     """The recipe of an experiment from its ``experiment.json`` settings (training.experiment_folder)."""
     preset = settings.get("preset", {})
     text = f"{preset.get('algo', 'ppo').upper()} + {preset.get('core', 'lstm').upper()}"
+    # The heads are the architecture, like the core: an agent with other heads is still RL^2, named so.
+    heads = [f"{'-'.join(map(str, preset['head_hiddens']))}-unit heads"] if preset.get("head_hiddens") else []
+    heads += ["heads read the input"] if preset.get("heads_read_input") else []
+    if heads:
+        text += f" ({', '.join(heads)})"
     extras = []
     env_config = settings.get("env_config", {})
     if env_config.get("trial_statistics"):

@@ -29,6 +29,7 @@ from torch import nn
 from torch.nn import functional
 
 from rllib_metarl.models import ATTENTION_WINDOWS, CORES
+from rllib_metarl.models.input_skip import InputSkipEncoderConfig
 from rllib_metarl.models.snail import SnailEncoderConfig
 from rllib_metarl.models.trial_memory import TrialMemoryEncoder
 
@@ -186,12 +187,21 @@ class MetaRLCatalog(PPOCatalog):
     ``attention_heads`` heads, over ``max_seq_len`` steps, ``attention_window`` steps per token; ``"snail"`` SNAIL
     (``models.snail``) over ``max_seq_len`` steps, ``snail_filters`` filters per dense block, keys and values of
     ``snail_key_size``, outputs ``lstm_cell_size`` wide. Neither has a tokenizer MLP when ``fcnet_hiddens`` is empty.
+    With ``heads_read_input`` the heads read the step's input beside the core's output (``models.input_skip``).
     """
 
     @classmethod
     def _get_encoder_config(
         cls, observation_space: gym.Space, model_config_dict: dict, action_space: gym.Space | None = None
     ) -> Any:
+        config = cls._core_config(observation_space, model_config_dict, action_space)
+        if model_config_dict.get("use_lstm") and model_config_dict.get("heads_read_input"):
+            return InputSkipEncoderConfig(input_dims=observation_space.shape, core_config=config)
+        return config
+
+    @classmethod
+    def _core_config(cls, observation_space: gym.Space, model_config_dict: dict, action_space: gym.Space | None) -> Any:
+        """The memory core's encoder config (or, without ``use_lstm``, the tokenizer's)."""
         core = model_config_dict.get("core", "lstm")
         if core not in CORES:
             raise ValueError(f"core must be one of {CORES}, got {core!r}")

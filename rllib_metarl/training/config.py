@@ -76,6 +76,7 @@ def algorithm_config(
     model_config = dataclasses.asdict(
         DefaultModelConfig(
             fcnet_hiddens=list(preset.tokenizer_hiddens),
+            head_fcnet_hiddens=list(preset.head_hiddens),
             use_lstm=True,  # "recurrent": the core below decides which
             lstm_cell_size=preset.lstm_cell_size,
             max_seq_len=trial_length + 1,
@@ -93,7 +94,8 @@ def algorithm_config(
     module_spec = RLModuleSpec(module_class=module_class, catalog_class=MetaRLCatalog, load_state_path=load_state_path)
     model_config.update(core=preset.core, attention_layers=preset.attention_layers,
                         attention_heads=preset.attention_heads, attention_window=preset.attention_window,
-                        snail_filters=preset.snail_filters, snail_key_size=preset.snail_key_size)  # fmt: skip
+                        snail_filters=preset.snail_filters, snail_key_size=preset.snail_key_size,
+                        heads_read_input=preset.heads_read_input)  # fmt: skip
     if preset.reward_logits_weight:
         model_config[LOGITS_WEIGHT_KEY] = preset.reward_logits_weight
     if preset.statistics_head:

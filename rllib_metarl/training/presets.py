@@ -64,6 +64,10 @@ class Preset:
     # MLP before the core (RLlib's default is [256, 256]); the attention and SNAIL cores may have none: ().
     tokenizer_hiddens: tuple[int, ...] = (64,)
     vf_share_layers: bool = False
+    # The policy and value heads: hidden layers (RLlib's default: none, a linear head), and whether they read the
+    # step's input beside the core's output (models.input_skip).
+    head_hiddens: tuple[int, ...] = ()
+    heads_read_input: bool = False
     envs_per_worker: int = 64
     trials_per_rollout: int = 4  # trials each env copy plays per iteration
     minibatches: int = 5
@@ -213,6 +217,13 @@ def get_preset(task_name: str, **overrides: Any) -> Preset:
     if preset.statistics_head and (preset.algo != "ppo" or preset.reward_prediction_coeff):
         raise ValueError(f"statistics_head needs algo='ppo' and no reward prediction, got algo={preset.algo!r} and "
                          f"reward_prediction_coeff={preset.reward_prediction_coeff!r}")  # fmt: skip
+    if preset.heads_read_input and (preset.statistics_head or preset.reward_prediction_coeff):
+        raise ValueError("heads_read_input needs no statistics head and no reward prediction (they read the core's "
+                         f"output alone), got statistics_head={preset.statistics_head!r} and "
+                         f"reward_prediction_coeff={preset.reward_prediction_coeff!r}")  # fmt: skip
+    for name in ("tokenizer_hiddens", "head_hiddens"):
+        if any(width < 1 for width in getattr(preset, name)):
+            raise ValueError(f"{name} takes positive layer widths, got {getattr(preset, name)!r}")
     if preset.reward_prediction_coeff and preset.algo != "ppo":
         raise ValueError(
             f"reward_prediction_coeff {preset.reward_prediction_coeff!r} needs algo='ppo', got algo={preset.algo!r}"

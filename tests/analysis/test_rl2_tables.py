@@ -95,6 +95,8 @@ def test_tables_command_with_trained_agents(tmp_path):
 def test_recipes_name_everything_beyond_rl2():
     plain = {"preset": {"algo": "ppo", "core": "gru", "reward_prediction_coeff": 0.0}, "env_config": {}}
     assert recipe_of(plain) == Recipe("PPO + GRU", rl2=True)
+    heads = {**plain, "preset": {**plain["preset"], "head_hiddens": [64], "heads_read_input": True}}
+    assert recipe_of(heads) == Recipe("PPO + GRU (64-unit heads, heads read the input)", rl2=True)
     assert recipe_of({**plain, "env_config": {"trial_statistics": True}}).text == "PPO + GRU, trial-statistics inputs"
     uncertain = {**plain, "env_config": {"trial_statistics": True, "statistics_uncertainty": True}}
     assert recipe_of(uncertain).text == "PPO + GRU, trial-statistics inputs with visit uncertainty"

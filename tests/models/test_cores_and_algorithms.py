@@ -32,7 +32,14 @@ def logits(module, observations, state):
     return out[Columns.ACTION_DIST_INPUTS], out[Columns.STATE_OUT]
 
 
-@pytest.mark.parametrize(("core", "overrides"), [(core, None) for core in CORES] + [("attention", WINDOWED)])
+# Heads with a hidden layer that read the step's input beside the core's output (models.input_skip).
+SKIP = {"heads_read_input": True, "head_hiddens": (16,)}
+
+
+@pytest.mark.parametrize(
+    ("core", "overrides"),
+    [(core, None) for core in CORES] + [("attention", WINDOWED), ("lstm", SKIP), ("snail", SKIP)],
+)
 def test_core_steps_exactly_as_the_whole_sequence(core, overrides):
     torch.manual_seed(0)
     module = build_module(core, preset_overrides=overrides)
@@ -49,6 +56,18 @@ def test_core_steps_exactly_as_the_whole_sequence(core, overrides):
     assert torch.allclose(whole, torch.cat(steps, dim=1), atol=1e-5)
     assert torch.allclose(whole, torch.cat([first, second], dim=1), atol=1e-5)
     assert not torch.allclose(whole[:, 0], whole[:, 5])  # the memory does change the output
+
+
+def test_heads_that_read_the_input_get_it_beside_the_cores_output():
+    module = build_module("lstm", preset_overrides=SKIP)
+    inputs, cells = module.observation_space.shape[0], module.model_config["lstm_cell_size"]
+    assert module.pi.net.mlp[0].in_features == module.vf.net.mlp[0].in_features == cells + inputs
+    observations = torch.randn(2, 3, inputs)
+    with torch.no_grad():
+        joined = module.encoder({Columns.OBS: observations, Columns.STATE_IN: batched_initial_state(module, 2)})
+    assert torch.equal(joined["encoder_out"]["actor"][..., cells:], observations)
+    plain = build_module("lstm")
+    assert plain.pi.net.mlp[0].in_features == cells and len(plain.pi.net.mlp) == 1  # RLlib's linear head
 
 
 def test_attention_state_keeps_the_latest_observations_in_order():
@@ -162,9 +181,11 @@ def test_a_windowed_token_holds_the_step_before():
     [({"core": "lstm", "attention_window": 2}, "only the attention core reads several steps per token"),
      ({"core": "gru", "tokenizer_hiddens": ()}, "only the attention and snail cores may have no tokenizer"),
      ({"core": "snail", "attention_window": 2}, "only the attention core reads several steps per token"),
-     ({"core": "attention", "attention_window": 3}, r"attention_window must be one of \(1, 2\), got 3")],
+     ({"core": "attention", "attention_window": 3}, r"attention_window must be one of \(1, 2\), got 3"),
+     ({"head_hiddens": (64, 0)}, r"head_hiddens takes positive layer widths, got \(64, 0\)"),
+     ({"heads_read_input": True}, "heads_read_input needs no statistics head and no reward prediction")],
 )  # fmt: skip
-def test_windows_and_missing_tokenizers_are_for_the_attention_core_only(overrides, message):
+def test_settings_a_core_or_head_cannot_take_are_named(overrides, message):
     with pytest.raises(ValueError, match=message):
         get_preset("tabular_mdp", **overrides)
 
@@ -211,7 +232,8 @@ def test_frozen_weight_evaluation_works_with_every_core(core):
 @pytest.mark.slow
 def test_every_algorithm_trains_a_few_iterations(local_ray, algo):
     core = {"ppo": "lstm", "a2c": "gru", "impala": "attention", "appo": "snail"}[algo]  # every core, across algorithms
-    preset = get_preset("eleven_arm", algo=algo, core=core, envs_per_worker=8)
+    skip = SKIP if algo in ("a2c", "appo") else {}  # heads that read the input, with GAE and with V-trace
+    preset = get_preset("eleven_arm", algo=algo, core=core, envs_per_worker=8, **skip)
     algorithm = algorithm_config("eleven_arm", preset, {}, seed=0).build_algo()
     try:
         for _ in range(2):
