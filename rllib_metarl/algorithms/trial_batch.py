@@ -15,6 +15,11 @@ builds it directly:
   concatenated trials leaves it (it reaches into the next trial; the loss mask drops it, but it counts in the
   advantages' mean and standard deviation, as in RLlib); advantages standardised over all steps.
 
+It also logs ``value_explained_variance``: how much of the value targets' variance the values explain over every real
+step of the batch (CleanRL's ``explained_variance``). RLlib's own ``vf_explained_var`` takes the variance over the
+batch axis of a [sequences, steps] batch and reports its first step only, where every trial starts from the same
+state and input: for these agents it is always 0.
+
 The batch equals RLlib's, column by column (``tests/algorithms/test_trial_batch.py``). ``batch_path="rllib"`` in a
 preset switches back to RLlib's own pipeline, for comparison (``benchmarks/throughput.py`` times both).
 """
@@ -32,6 +37,7 @@ from ray.rllib.core.columns import Columns
 from ray.rllib.evaluation.postprocessing import Postprocessing
 
 ADVANTAGE_STD_FLOOR = 1e-4  # as RLlib's GeneralAdvantageEstimation: advantages / max(floor, std)
+EXPLAINED_VARIANCE_KEY = "value_explained_variance"  # in the learner's results of the module
 
 
 class TrialBatch(ConnectorV2):
@@ -59,6 +65,7 @@ class TrialBatch(ConnectorV2):
         batch: dict[str, Any],
         episodes: list[Any],
         shared_data: dict | None = None,
+        metrics: Any = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
         module = rl_module[DEFAULT_MODULE_ID]
@@ -75,6 +82,10 @@ class TrialBatch(ConnectorV2):
             )
             columns[Postprocessing.ADVANTAGES] = torch.from_numpy(advantages)
             columns[Postprocessing.VALUE_TARGETS] = torch.from_numpy(value_targets)
+            if metrics is not None:
+                real = columns[Columns.LOSS_MASK].numpy()
+                explained = explained_variance(value_targets[real], values[real])
+                metrics.log_value((DEFAULT_MODULE_ID, EXPLAINED_VARIANCE_KEY), explained, window=1)
         if shared_data is not None:  # as RLlib's pipeline: the learner then slices the batch by sequences
             shared_data[f"_zero_padded_for_mid={DEFAULT_MODULE_ID}"] = True
             shared_data["_added_loss_mask_for_valid_episode_ts"] = True
@@ -165,3 +176,10 @@ def generalized_advantages(
     centred = (value_targets - values.astype(np.float32)).reshape(-1)
     standardised = (centred - centred.mean()) / max(ADVANTAGE_STD_FLOOR, centred.std())
     return standardised.reshape(num_trials, steps), value_targets
+
+
+def explained_variance(targets: np.ndarray, values: np.ndarray) -> float:
+    """1 - Var(targets - values) / Var(targets) over all entries: 1 for exact values, 0 for a constant guess, NaN
+    when the targets do not vary."""
+    spread = float(np.var(targets))
+    return 1.0 - float(np.var(targets - values)) / spread if spread > 0 else float("nan")

@@ -8,7 +8,13 @@ import pytest
 import torch
 import tree  # dm-tree, an RLlib dependency
 
-from rllib_metarl.algorithms.trial_batch import TrialBatch, check_whole_trials, generalized_advantages
+from rllib_metarl.algorithms.trial_batch import (
+    EXPLAINED_VARIANCE_KEY,
+    TrialBatch,
+    check_whole_trials,
+    explained_variance,
+    generalized_advantages,
+)
 from rllib_metarl.training.config import algorithm_config
 from rllib_metarl.training.presets import get_preset
 
@@ -117,6 +123,14 @@ def test_episodes_that_are_not_whole_trials_of_one_length_are_named():
         check_whole_trials([Episode(5)], max_seq_len=20)
 
 
+def test_explained_variance_is_one_for_exact_values_and_zero_for_the_mean():
+    targets = np.array([1.0, 3.0, 2.0, 6.0])
+    assert explained_variance(targets, targets) == 1.0
+    assert explained_variance(targets, np.full(4, targets.mean())) == pytest.approx(0.0)
+    assert explained_variance(targets, targets + np.array([1.0, -1.0, 1.0, -1.0])) == pytest.approx(1 - 1 / 3.5)
+    assert np.isnan(explained_variance(np.ones(3), np.zeros(3)))
+
+
 @pytest.mark.slow
 def test_training_with_either_batch_path_gives_the_same_weights(local_ray):
     weights, initial = {}, {}
@@ -127,7 +141,9 @@ def test_training_with_either_batch_path_gives_the_same_weights(local_ray):
             module = algorithm.learner_group._learner.module["default_policy"]
             initial = {name: value.clone() for name, value in module.state_dict().items()}
             for _ in range(3):
-                algorithm.train()
+                result = algorithm.train()["learners"]["default_policy"]
+            if batch_path == "trial":  # the batch's own explained variance; RLlib's reads a step where all agree
+                assert abs(result["vf_explained_var"]) < 1e-5 and -1.0 < result[EXPLAINED_VARIANCE_KEY] < 1.0
             weights[batch_path] = algorithm.learner_group._learner.module["default_policy"].state_dict()
         finally:
             algorithm.stop()
