@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from rllib_metarl.analysis.bandit_behaviour import OUTPUT_FILE as BEHAVIOUR_FILE
 from rllib_metarl.analysis.generalization import as_matrix
 from rllib_metarl.analysis.generalization import markdown as generalization_markdown
 from rllib_metarl.analysis.regret import BAYES_OPTIMAL
@@ -111,6 +112,7 @@ letting ASHA stop the weaker early, for the behavioural analyses' seeds axis, an
 # -- RL^2's tables ----------------------------------------------------------------------------------------------------
 def rl2_tables_page() -> str:
     frame = pd.read_csv(ANALYSES / "rl2_tables.csv")
+    behaviour = pd.read_csv(ANALYSES / BEHAVIOUR_FILE)
     return f"""{GENERATED}
 # RL^2's Tables 1 and 2 (Duan et al. 2016), measured here
 
@@ -146,7 +148,29 @@ saved before the tables kept the tuning mean: on the same held-out trials), or, 
 the saved agent's command was not recorded and the new one's was.
 
 {rl2_agents_markdown(frame)}
+
+## How the bandit players choose
+
+Each player of a cell replayed on the table's held-out trials, as the table measured it (its return is the table's
+figure): how often it pulls the same arm again after a win and after a loss, how many of the k arms a trial tries,
+and the best arm's share of the trial's last tenth of pulls. An agent whose checkpoint was not on the machine is left
+out. Data: `analysis/results/bandit_behaviour.csv`, written by {measured_by(behaviour)}.
+
+{bandit_behaviour_table(behaviour)}
 """
+
+
+def bandit_behaviour_table(frame: pd.DataFrame) -> str:
+    shown = pd.DataFrame({
+        "cell": frame["task"],
+        "player": frame["method"],
+        "return": frame["return"].map("{:.2f}".format),
+        "stay after a win": frame["stay_after_win"].map("{:.2f}".format),
+        "stay after a loss": frame["stay_after_loss"].map("{:.2f}".format),
+        "arms tried": frame["arms_tried"].map("{:.1f}".format),
+        "best arm, last tenth": frame["best_arm_share_last_tenth"].map("{:.2f}".format),
+    })  # fmt: skip
+    return table(shown)
 
 
 # -- Wang et al.'s behavioural analyses -------------------------------------------------------------------------------

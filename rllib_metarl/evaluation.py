@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from rllib_metarl.tasks.registry import get_task, make_agent_vector_env
-from rllib_metarl.tasks.vector import copy_info
+from rllib_metarl.tasks.vector import copy_info, scalar_info
 from rllib_metarl.utils.progress import progress
 from rllib_metarl.utils.seeding import HELD_OUT_STREAM, trial_seeds
 from rllib_metarl.utils.stats import mean_interval
@@ -194,10 +194,8 @@ def _play_batch(
         observations, rewards, terminated, truncated, infos = envs.step(actions)
         for i in np.flatnonzero(active):  # a copy that ended is restarted by the vector env: ignore it from then on
             if steps is not None:
-                info = copy_info(infos, i)
-                scalars = {k: v for k, v in info.items() if isinstance(v, (bool, int, float, np.number, np.bool_))}
                 steps.append({"trial": first_trial + i, "step": int(lengths[i]), "action": int(actions[i]),
-                              "reward": float(rewards[i]), **scalars})  # fmt: skip
+                              "reward": float(rewards[i]), **scalar_info(copy_info(infos, i))})  # fmt: skip
         returns[active] += rewards[active]
         lengths[active] += 1
         for i in np.flatnonzero(active & (terminated | truncated)):

@@ -18,6 +18,7 @@ from rllib_metarl.baselines.mdps import MDPPolicy
 from rllib_metarl.tasks.bandits import MetaBanditEnv
 from rllib_metarl.tasks.registry import get_task
 from rllib_metarl.tasks.tabular_mdp import TabularMDP
+from rllib_metarl.tasks.vector import scalar_info
 from rllib_metarl.utils.progress import progress
 from rllib_metarl.utils.seeding import HELD_OUT_STREAM, trial_seeds
 
@@ -44,8 +45,8 @@ def baseline_steps(
     stream: int = HELD_OUT_STREAM,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`play_baseline`'s trials, and one row per pull (``trial``, ``step``, ``action``, ``reward``, and the
-    env's running ``regret`` against the oracle), the columns of :func:`rllib_metarl.evaluation.play_module`'s steps,
-    for behavioural analyses."""
+    scalars of the env's info: the running ``regret`` against the oracle, the ``optimal_action``...), the columns of
+    :func:`rllib_metarl.evaluation.play_module`'s steps, for behavioural analyses."""
     steps: list[dict[str, Any]] = []
     trials = pd.DataFrame(_play(policy, task_name, env_config, num_trials, seed, stream, 1000, steps))
     return trials, pd.DataFrame(steps)
@@ -104,7 +105,7 @@ def _play_bandit(
         if pulls is not None:
             pulls += [
                 {"trial": first_trial + i, "step": t, "action": int(arm), "reward": float(step[1]),
-                 "regret": step[4]["regret"]}
+                 **scalar_info(step[4])}
                 for i, (arm, step) in enumerate(zip(arms, steps, strict=True))
             ]  # fmt: skip
     return returns, [step[4] for step in steps]

@@ -54,6 +54,12 @@ def copy_info(infos: dict[str, Any], copy: int) -> dict[str, Any]:
     }
 
 
+def scalar_info(info: dict[str, Any]) -> dict[str, Any]:
+    """The entries of one step's info that are scalars (a bandit's ``optimal_action`` and ``regret``, the two-step
+    task's ``common``...): what a per-step record of play keeps."""
+    return {key: value for key, value in info.items() if isinstance(value, (bool, int, float, np.number, np.bool_))}
+
+
 def merge_infos(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
     """Vector-form infos of two disjoint sets of copies (e.g. the ones stepped and the ones reset) as one."""
     merged = dict(first)

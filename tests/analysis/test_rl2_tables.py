@@ -7,8 +7,10 @@ import pandas as pd
 import pytest
 from conftest import run_script
 
-from rllib_metarl.analysis import rl2_tables
+from rllib_metarl.analysis import bandit_behaviour, rl2_tables
 from rllib_metarl.analysis.recipe import Recipe, recipe_of
+from rllib_metarl.baselines.bandits import UCB1Policy
+from rllib_metarl.baselines.play import play_baseline
 
 
 def test_markdown_marks_paper_figures_outside_our_interval():
@@ -90,6 +92,41 @@ def test_tables_command_with_trained_agents(tmp_path):
     assert "### Table 1: bandits" in text and "### Table 2: tabular MDPs" in text and "| 4 | 3 |" in text
     assert "### The agents" in text and "| mdps n=2 | Best agent | PPO + ATTENTION, reward-prediction loss" in text
     pd.testing.assert_frame_equal(pd.read_csv(output / "rl2_tables.csv")[["n", "mean"]], frame[["n", "mean"]])
+    # Each player of the cell replayed as the table measured it (the Best agent with its statistics inputs): the same
+    # returns, now with how it played.
+    behaviour = bandit_behaviour.main(["--bandit-cells", "4x3", "--output-dir", str(output)]).set_index("method")
+    measured = frame[(frame["table"] == "bandits") & (frame["n"] == 4)].set_index("method")["mean"]
+    assert set(behaviour.index) == set(measured.index)
+    np.testing.assert_allclose(behaviour["return"], measured[behaviour.index], rtol=0, atol=1e-9)
+    assert behaviour["arms_tried"].between(1, 3).all() and behaviour["stay_after_win"].between(0, 1).all()
+
+
+def test_behaviour_pools_stays_after_wins_and_losses_over_trials():
+    # Trial 0 pulls arms 0 0 1 1 (rewards 1 0 0 1), trial 1 pulls 2 2 2 2 (rewards 1 1 0 0); arm 2 is the best.
+    actions, rewards = [0, 0, 1, 1, 2, 2, 2, 2], [1, 0, 0, 1, 1, 1, 0, 0]
+    steps = pd.DataFrame({"trial": [0] * 4 + [1] * 4, "step": [0, 1, 2, 3] * 2, "action": actions, "reward": rewards,
+                          "optimal_action": [2] * 8})  # fmt: skip
+    figures = bandit_behaviour.behaviour(steps)
+    assert figures["stay_after_win"] == 1.0  # wins (trial/pull) 0/0, 1/0, 1/1: each followed by the same arm
+    assert figures["stay_after_loss"] == 2 / 3  # losses 0/1 (left), 0/2 and 1/2 (stayed)
+    assert figures["arms_tried"] == 1.5 and figures["best_arm_share_last_tenth"] == 0.5
+
+
+def test_behaviour_reads_the_tables_rows_and_names_what_it_cannot_play(tmp_path, capsys):
+    assert bandit_behaviour.parameters_of("c=0.1") == {"c": 0.1} and bandit_behaviour.parameters_of(np.nan) == {}
+    rows = [{"table": "bandits", "n": 10, "k": 5, "method": method, "trials": 40, "seed": 3, "mean": 0.0,
+             "parameter": parameter, "checkpoint": checkpoint, "explore": explore}
+            for method, parameter, checkpoint, explore in (("UCB1", "c=0.1", None, None),
+                                                           ("RL^2", None, str(tmp_path / "gone"), False))]  # fmt: skip
+    pd.DataFrame(rows).to_csv(tmp_path / "rl2_tables.csv", index=False)
+    with pytest.raises(SystemExit) as exit_info:
+        bandit_behaviour.main(["--bandit-cells", "10x5", "100x50", "--output-dir", str(tmp_path)])
+    assert exit_info.value.code == 2 and "no bandit cell 100x50" in capsys.readouterr().err
+    assert not (tmp_path / bandit_behaviour.OUTPUT_FILE).exists()  # nothing played before the bad cell was named
+    frame = bandit_behaviour.main(["--bandit-cells", "10x5", "--output-dir", str(tmp_path)])
+    assert frame["method"].tolist() == ["UCB1"] and "RL^2           left out" in capsys.readouterr().out
+    ucb = play_baseline(UCB1Policy(c=0.1), "k_armed", {"num_arms": 5, "trial_length": 10, "meta": True}, 40, seed=3)
+    assert frame["return"].iloc[0] == pytest.approx(ucb["return"].mean())  # the row's trials, seed and parameter
 
 
 def test_recipes_name_everything_beyond_rl2():

@@ -1,0 +1,134 @@
+"""How the RL^2 table's bandit players choose: stays after a win and after a loss, arms tried, the best arm's share.
+
+    python -m analysis.bandit_behaviour --bandit-cells 100x50 100x10
+
+A table figure says how much a player earned; this analysis says how. Every row of the chosen cells in
+``rl2_tables.csv`` is played again as the table measured it (the baselines with their tuned parameter, the agents with
+their checkpoint and their greedy or sampled actions, on the row's held-out trials and seed), so each player's return
+equals its table figure, and each pull is recorded. Per player, pooled over its trials:
+
+- ``stay_after_win``: how often the arm just pulled is pulled again after it paid 1;
+- ``stay_after_loss``: the same after it paid 0 (a player that never leaves a losing arm stays stuck on it);
+- ``arms_tried``: how many of the k arms a trial pulls at least once;
+- ``best_arm_share_last_tenth``: the share of the trial's last tenth of pulls that go to the best arm.
+
+An agent row whose checkpoint is not on this machine is left out, with a line saying so. Writes
+``bandit_behaviour.csv`` beside the tables (with the command that measured each row), one cell's rows replaced by the
+next measurement of that cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rllib_metarl.analysis.recipe import BEST, RL2
+from rllib_metarl.analysis.regret import merge_summary
+from rllib_metarl.analysis.rl2_tables import Cell, bandit_cell
+from rllib_metarl.baselines.play import baseline_steps
+from rllib_metarl.baselines.tuning import BANDIT_BASELINES
+from rllib_metarl.evaluation import load_module, module_path, play_module, training_env_of
+from rllib_metarl.tasks.task import WRAPPER_KEYS
+
+OUTPUT_FILE = "bandit_behaviour.csv"
+BEHAVIOUR_COLUMNS = ("stay_after_win", "stay_after_loss", "arms_tried", "best_arm_share_last_tenth")
+
+
+def behaviour(steps: pd.DataFrame) -> dict[str, float]:
+    """:data:`BEHAVIOUR_COLUMNS` of one player from its per-pull records (``trial``, ``step``, ``action``, ``reward``,
+    ``optimal_action``: :func:`~rllib_metarl.evaluation.play_module`'s or
+    :func:`~rllib_metarl.baselines.play.baseline_steps`'), pooled over its trials."""
+    actions, rewards, best = (
+        steps.pivot(index="trial", columns="step", values=column).to_numpy()
+        for column in ("action", "reward", "optimal_action")
+    )
+    stayed = actions[:, 1:] == actions[:, :-1]
+    won = rewards[:, :-1] > 0
+    distinct = 1 + (np.diff(np.sort(actions, axis=1), axis=1) != 0).sum(axis=1)
+    last_tenth = max(1, actions.shape[1] // 10)
+    return {
+        "stay_after_win": float(stayed[won].mean()) if won.any() else float("nan"),
+        "stay_after_loss": float(stayed[~won].mean()) if (~won).any() else float("nan"),
+        "arms_tried": float(distinct.mean()),
+        "best_arm_share_last_tenth": float((actions == best)[:, -last_tenth:].mean()),
+    }
+
+
+def parameters_of(text: Any) -> dict[str, float]:
+    """A table row's tuned parameter, ``"c=0.1"``, as keyword arguments; none for an empty cell."""
+    if not isinstance(text, str) or not text:
+        return {}
+    return {key: float(value) for key, value in (part.split("=") for part in text.split(", "))}
+
+
+def player_steps(row: pd.Series, cell: Cell) -> pd.DataFrame | None:
+    """The per-pull records of one table row played as the table measured it; None for an agent whose checkpoint is
+    not on this machine."""
+    trials, seed = int(row["trials"]), int(row["seed"])
+    if row["method"] in (RL2, BEST):
+        try:
+            module_path(row["checkpoint"])
+        except FileNotFoundError:
+            print(f"  {cell.label:>14}  {row['method']:<14} left out: {row['checkpoint']} is not on this machine")
+            return None
+        trained_config = (training_env_of(row["checkpoint"]) or ("", {}))[1]
+        env_config = {**cell.env_config, **{key: trained_config[key] for key in WRAPPER_KEYS if key in trained_config}}
+        _, steps = play_module(load_module(row["checkpoint"]), cell.task, env_config, trials, seed,
+                               explore=bool(row["explore"]))  # fmt: skip
+        return steps
+    policy = BANDIT_BASELINES[row["method"]].make(**parameters_of(row["parameter"]))
+    _, steps = baseline_steps(policy, cell.task, cell.env_config, trials, seed)
+    return steps
+
+
+def cell_rows(table: pd.DataFrame, cell: Cell) -> pd.DataFrame:
+    """``cell``'s rows of ``table`` (the saved ``rl2_tables.csv``); a cell the table lacks is a ValueError."""
+    rows = table[(table["table"] == "bandits") & (table["n"] == cell.n) & (table["k"] == cell.k)]
+    if rows.empty:
+        raise ValueError(f"rl2_tables.csv has no bandit cell {cell.argument}: measure it with analysis.rl2_tables")
+    return rows
+
+
+def measure_cell(table: pd.DataFrame, cell: Cell) -> pd.DataFrame:
+    """One row per player of ``cell`` in ``table`` (the saved ``rl2_tables.csv``): its return and behaviour."""
+    measured = []
+    for _, row in cell_rows(table, cell).iterrows():
+        steps = player_steps(row, cell)
+        if steps is None:
+            continue
+        returns = steps.groupby("trial")["reward"].sum()
+        measured.append({"task": cell.label, "table": cell.table, "n": cell.n, "k": cell.k, "method": row["method"],
+                         "return": float(returns.mean()), "table_mean": float(row["mean"]),
+                         **behaviour(steps)})  # fmt: skip
+        figures = "  ".join(f"{name} {measured[-1][name]:.3f}" for name in BEHAVIOUR_COLUMNS)
+        print(f"  {cell.label:>14}  {row['method']:<14} return {measured[-1]['return']:7.2f}  {figures}", flush=True)
+    return pd.DataFrame(measured)
+
+
+def main(argv: list[str] | None = None) -> pd.DataFrame:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--bandit-cells", type=bandit_cell, nargs="+", required=True, metavar="NxK",
+                        help="cells of the saved bandit table, e.g. 100x50")  # fmt: skip
+    parser.add_argument("--output-dir", default="analysis/results", help="where rl2_tables.csv is and the CSV goes")
+    args = parser.parse_args(argv)
+    output_dir = Path(args.output_dir)
+    tables_file = output_dir / "rl2_tables.csv"
+    if not tables_file.is_file():
+        parser.error(f"no rl2_tables.csv in {str(output_dir)!r}: measure the tables first (analysis.rl2_tables)")
+    table = pd.read_csv(tables_file)
+    try:
+        for cell in args.bandit_cells:
+            cell_rows(table, cell)  # every cell checked before the first is played
+    except ValueError as error:
+        parser.error(str(error))
+    frames = [measure_cell(table, cell) for cell in args.bandit_cells]
+    frame = pd.concat(frames, ignore_index=True)
+    frame["command"] = " ".join(["python -m analysis.bandit_behaviour", *(sys.argv[1:] if argv is None else argv)])
+    merged = merge_summary(frame, output_dir / OUTPUT_FILE)
+    print(f"Written: {output_dir / OUTPUT_FILE}")
+    return merged
