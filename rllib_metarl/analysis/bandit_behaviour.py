@@ -33,7 +33,7 @@ from rllib_metarl.analysis.rl2_tables import Cell, bandit_cell
 from rllib_metarl.baselines.play import baseline_steps
 from rllib_metarl.baselines.tuning import BANDIT_BASELINES
 from rllib_metarl.evaluation import load_module, module_path, play_module, training_env_of
-from rllib_metarl.tasks.task import WRAPPER_KEYS
+from rllib_metarl.tasks.task import wrapper_settings
 
 OUTPUT_FILE = "bandit_behaviour.csv"
 BEHAVIOUR_COLUMNS = ("stay_after_win", "stay_after_loss", "arms_tried", "best_arm_share_last_tenth")
@@ -76,8 +76,7 @@ def player_steps(row: pd.Series, cell: Cell) -> pd.DataFrame | None:
         except FileNotFoundError:
             print(f"  {cell.label:>14}  {row['method']:<14} left out: {row['checkpoint']} is not on this machine")
             return None
-        trained_config = (training_env_of(row["checkpoint"]) or ("", {}))[1]
-        env_config = {**cell.env_config, **{key: trained_config[key] for key in WRAPPER_KEYS if key in trained_config}}
+        env_config = {**cell.env_config, **wrapper_settings((training_env_of(row["checkpoint"]) or ("", {}))[1])}
         _, steps = play_module(load_module(row["checkpoint"]), cell.task, env_config, trials, seed,
                                explore=bool(row["explore"]))  # fmt: skip
         return steps
@@ -103,8 +102,7 @@ def measure_cell(table: pd.DataFrame, cell: Cell) -> pd.DataFrame:
             continue
         returns = steps.groupby("trial")["reward"].sum()
         measured.append({"task": cell.label, "table": cell.table, "n": cell.n, "k": cell.k, "method": row["method"],
-                         "return": float(returns.mean()), "table_mean": float(row["mean"]),
-                         **behaviour(steps)})  # fmt: skip
+                         "return": float(returns.mean()), **behaviour(steps)})  # fmt: skip
         figures = "  ".join(f"{name} {measured[-1][name]:.3f}" for name in BEHAVIOUR_COLUMNS)
         print(f"  {cell.label:>14}  {row['method']:<14} return {measured[-1]['return']:7.2f}  {figures}", flush=True)
     return pd.DataFrame(measured)

@@ -33,7 +33,7 @@ from rllib_metarl.analysis.seeds import kept_checkpoints
 from rllib_metarl.baselines.play import play_baseline
 from rllib_metarl.baselines.tuning import BANDIT_BASELINES, MDP_BASELINES, Baseline, tune
 from rllib_metarl.cli.arguments import positive_int
-from rllib_metarl.tasks.task import WRAPPER_KEYS
+from rllib_metarl.tasks.task import wrapper_settings
 from rllib_metarl.training.experiment_folder import SETTINGS_FILE
 from rllib_metarl.utils.atomic_io import write_csv, write_text
 from rllib_metarl.utils.progress import progress
@@ -218,7 +218,7 @@ def find_agents(storage_path: Path, all_checkpoints: bool = False) -> dict[Cell,
             "train_wall_time_s": summary.get("train_wall_time_s"),
             "checkpoint_iteration": summary.get("checkpoint_iteration"),
             "selection": "best checkpoint by training return",
-            "wrapper_config": {key: trained_on[1][key] for key in WRAPPER_KEYS if key in trained_on[1]},
+            "wrapper_config": wrapper_settings(trained_on[1]),
         }
         if not all_checkpoints:
             agents.setdefault(cell, []).append(agent)

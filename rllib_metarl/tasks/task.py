@@ -26,6 +26,11 @@ class TrialSizes:
 WRAPPER_KEYS = ("reward_encoding", "trial_statistics", "statistics_uncertainty")
 
 
+def wrapper_settings(env_config: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``env_config`` that configure the wrapper: what an agent trained with it must be played with."""
+    return {key: env_config[key] for key in WRAPPER_KEYS if key in env_config}
+
+
 @dataclass(frozen=True)
 class Task:
     """One registered meta-task."""
