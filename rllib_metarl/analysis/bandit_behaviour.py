@@ -22,14 +22,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from rllib_metarl.analysis.recipe import BEST, RL2
 from rllib_metarl.analysis.regret import merge_summary
-from rllib_metarl.analysis.rl2_tables import Cell, bandit_cell
+from rllib_metarl.analysis.rl2_tables import Cell, bandit_cell, parameters_of
 from rllib_metarl.baselines.play import baseline_steps
 from rllib_metarl.baselines.tuning import BANDIT_BASELINES
 from rllib_metarl.evaluation import load_module, module_path, play_module, training_env_of
@@ -57,13 +56,6 @@ def behaviour(steps: pd.DataFrame) -> dict[str, float]:
         "arms_tried": float(distinct.mean()),
         "best_arm_share_last_tenth": float((actions == best)[:, -last_tenth:].mean()),
     }
-
-
-def parameters_of(text: Any) -> dict[str, float]:
-    """A table row's tuned parameter, ``"c=0.1"``, as keyword arguments; none for an empty cell."""
-    if not isinstance(text, str) or not text:
-        return {}
-    return {key: float(value) for key, value in (part.split("=") for part in text.split(", "))}
 
 
 def player_steps(row: pd.Series, cell: Cell) -> pd.DataFrame | None:

@@ -177,10 +177,21 @@ def _row(cell: Cell, method: str, results: pd.DataFrame, trials: int, seed: int,
     if "oracle_return" in results:  # MDPs: the papers' normalized score, mean return / mean oracle return
         row["oracle_return"] = float(results["oracle_return"].mean())
         row["normalized"] = row["mean"] / row["oracle_return"]
-    parameters = extra.pop("parameters", {})
-    row["parameter"] = ", ".join(f"{key}={value}" for key, value in parameters.items())
+    row["parameter"] = parameters_text(extra.pop("parameters", {}))
     row.update(extra)
     return row
+
+
+def parameters_text(parameters: dict[str, Any]) -> str:
+    """A baseline's tuned parameters as its row's ``parameter`` cell: ``"c=0.1"``; empty for none."""
+    return ", ".join(f"{key}={value}" for key, value in parameters.items())
+
+
+def parameters_of(text: Any) -> dict[str, float]:
+    """A row's ``parameter`` cell (:func:`parameters_text`) as keyword arguments again; none for an empty cell."""
+    if not isinstance(text, str) or not text:
+        return {}
+    return {key: float(value) for key, value in (part.split("=") for part in text.split(", "))}
 
 
 def _shown(row: dict[str, Any]) -> str:

@@ -113,7 +113,8 @@ def test_behaviour_pools_stays_after_wins_and_losses_over_trials():
 
 
 def test_behaviour_reads_the_tables_rows_and_names_what_it_cannot_play(tmp_path, capsys):
-    assert bandit_behaviour.parameters_of("c=0.1") == {"c": 0.1} and bandit_behaviour.parameters_of(np.nan) == {}
+    assert rl2_tables.parameters_of(rl2_tables.parameters_text({"c": 0.1})) == {"c": 0.1}
+    assert rl2_tables.parameters_of(np.nan) == {} and rl2_tables.parameters_text({}) == ""
     rows = [{"table": "bandits", "n": 10, "k": 5, "method": method, "trials": 40, "seed": 3, "mean": 0.0,
              "parameter": parameter, "checkpoint": checkpoint, "explore": explore}
             for method, parameter, checkpoint, explore in (("UCB1", "c=0.1", None, None),
