@@ -22,6 +22,7 @@ import pandas as pd
 from rllib_metarl.analysis.bandit_behaviour import OUTPUT_FILE as BEHAVIOUR_FILE
 from rllib_metarl.analysis.generalization import as_matrix
 from rllib_metarl.analysis.generalization import markdown as generalization_markdown
+from rllib_metarl.analysis.memory_probe import OUTPUT_FILE as MEMORY_PROBE_FILE
 from rllib_metarl.analysis.regret import BAYES_OPTIMAL
 from rllib_metarl.analysis.rl2_tables import agents_markdown as rl2_agents_markdown
 from rllib_metarl.analysis.rl2_tables import markdown as rl2_markdown
@@ -113,6 +114,7 @@ letting ASHA stop the weaker early, for the behavioural analyses' seeds axis, an
 def rl2_tables_page() -> str:
     frame = pd.read_csv(ANALYSES / "rl2_tables.csv")
     behaviour = pd.read_csv(ANALYSES / BEHAVIOUR_FILE)
+    memory = pd.read_csv(ANALYSES / MEMORY_PROBE_FILE)
     return f"""{GENERATED}
 # RL^2's Tables 1 and 2 (Duan et al. 2016), measured here
 
@@ -153,10 +155,21 @@ the saved agent's command was not recorded and the new one's was.
 
 Each player of a cell replayed on the table's held-out trials, as the table measured it (its return is the table's
 figure): how often it pulls the same arm again after a win and after a loss, how many of the k arms a trial tries,
-and the best arm's share of the trial's last tenth of pulls. An agent whose checkpoint was not on the machine is left
+the best arm's share of the trial's last tenth of pulls, how often a trial changes arm, and the share of those changes
+that go back to an arm the trial pulled before. An agent whose checkpoint was not on the machine is left
 out. Data: `analysis/results/bandit_behaviour.csv`, written by {measured_by(behaviour)}.
 
 {bandit_behaviour_table(behaviour)}
+
+## What the RL^2 agents remember of a trial
+
+Each RL^2 agent replayed on the same trials, its policy's recurrent state recorded at every pull; linear (ridge)
+read-outs of that state, fitted on 70% of the trials and scored on the rest, of the tally of the earlier pulls: which
+arms were pulled (share of (pull, arm) pairs read right, against the best constant guess per arm), each pulled arm's
+posterior mean win rate (R^2), and whether the arm read as best is the best so far; beside it, how often the agent
+pulls the best arm so far. Data: `analysis/results/memory_probe.csv`, written by {measured_by(memory)}.
+
+{memory_probe_table(memory)}
 """
 
 
@@ -169,6 +182,23 @@ def bandit_behaviour_table(frame: pd.DataFrame) -> str:
         "stay after a loss": frame["stay_after_loss"].map("{:.2f}".format),
         "arms tried": frame["arms_tried"].map("{:.1f}".format),
         "best arm, last tenth": frame["best_arm_share_last_tenth"].map("{:.2f}".format),
+        "switches": frame["switches"].map("{:.1f}".format),
+        "switches back": frame["switches_back"].map("{:.2f}".format),
+    })  # fmt: skip
+    return table(shown)
+
+
+def memory_probe_table(frame: pd.DataFrame) -> str:
+    shown = pd.DataFrame({
+        "cell": frame["task"],
+        "player": frame["method"],
+        "return": frame["return"].map("{:.2f}".format),
+        "state size": frame["state_size"].map("{:.0f}".format),
+        "arms pulled, read right": frame["tried_accuracy"].map("{:.3f}".format),
+        "best constant guess": frame["tried_majority"].map("{:.3f}".format),
+        "win rates, R^2": frame["win_rate_r2"].map("{:.2f}".format),
+        "best arm so far, read right": frame["best_arm_read"].map("{:.2f}".format),
+        "best arm so far, pulled": frame["best_arm_pulled"].map("{:.2f}".format),
     })  # fmt: skip
     return table(shown)
 

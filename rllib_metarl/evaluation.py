@@ -132,10 +132,13 @@ def play_module(
     record_steps: bool = True,
     *,
     stream: int = HELD_OUT_STREAM,
+    record_memory: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`evaluate_module`'s trials, plus one row per step for behavioural analyses (empty unless
     ``record_steps``): ``trial``, ``step``, ``action``, ``reward`` and every scalar the env put in ``info``
     (the two-step task's ``common`` and ``rewarded``, a bandit's running ``regret``, Harlow's ``correct``, ...).
+    With ``record_memory`` each row also holds ``memory``: the policy's recurrent state from which it chose the step's
+    action (:func:`~rllib_metarl.models.state.policy_memory`, float32), for probes of what the core remembers.
     """
     import torch
 
@@ -149,7 +152,7 @@ def play_module(
             _check_compatible(module, envs)
             seeds = all_seeds[start : start + count]
             torch.manual_seed(int(seeds[0]))
-            trials += _play_batch(module, envs, seeds, explore, first_trial=start, steps=steps)
+            trials += _play_batch(module, envs, seeds, explore, first_trial=start, steps=steps, memory=record_memory)
             bar.update(count)
     return pd.DataFrame(trials), pd.DataFrame(steps or [])
 
@@ -167,13 +170,20 @@ def _check_compatible(module: Any, envs: Any) -> None:
 
 
 def _play_batch(
-    module: Any, envs: Any, seeds: np.ndarray, explore: bool, first_trial: int, steps: list[dict[str, Any]] | None
+    module: Any,
+    envs: Any,
+    seeds: np.ndarray,
+    explore: bool,
+    first_trial: int,
+    steps: list[dict[str, Any]] | None,
+    memory: bool = False,
 ) -> list[dict[str, Any]]:
-    """One trial in each copy of the vector env ``envs``, copy i reset with ``seeds[i]``."""
+    """One trial in each copy of the vector env ``envs``, copy i reset with ``seeds[i]``; with ``memory`` each step's
+    record holds the policy's state after reading the step's input."""
     import torch
     from ray.rllib.core.columns import Columns
 
-    from rllib_metarl.models.state import batched_initial_state
+    from rllib_metarl.models.state import batched_initial_state, policy_memory
 
     count = envs.num_envs
     observations, _ = envs.reset(seed=[int(s) for s in seeds])
@@ -191,11 +201,13 @@ def _play_batch(
         else:
             actions = logits.argmax(-1).numpy()
         state = out[Columns.STATE_OUT]
+        memories = policy_memory(state).astype(np.float32) if memory else None
         observations, rewards, terminated, truncated, infos = envs.step(actions)
         for i in np.flatnonzero(active):  # a copy that ended is restarted by the vector env: ignore it from then on
             if steps is not None:
                 steps.append({"trial": first_trial + i, "step": int(lengths[i]), "action": int(actions[i]),
-                              "reward": float(rewards[i]), **scalar_info(copy_info(infos, i))})  # fmt: skip
+                              "reward": float(rewards[i]), **scalar_info(copy_info(infos, i)),
+                              **({"memory": memories[i]} if memory else {})})  # fmt: skip
         returns[active] += rewards[active]
         lengths[active] += 1
         for i in np.flatnonzero(active & (terminated | truncated)):

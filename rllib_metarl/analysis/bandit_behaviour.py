@@ -10,7 +10,10 @@ equals its table figure, and each pull is recorded. Per player, pooled over its 
 - ``stay_after_win``: how often the arm just pulled is pulled again after it paid 1;
 - ``stay_after_loss``: the same after it paid 0 (a player that never leaves a losing arm stays stuck on it);
 - ``arms_tried``: how many of the k arms a trial pulls at least once;
-- ``best_arm_share_last_tenth``: the share of the trial's last tenth of pulls that go to the best arm.
+- ``best_arm_share_last_tenth``: the share of the trial's last tenth of pulls that go to the best arm;
+- ``switches``: how many times a trial changes arm;
+- ``switches_back``: the share of those changes that go back to an arm the trial has pulled before (an index policy
+  such as Gittins' leaves an arm only for a better one, and with many arms that is almost always an untried arm).
 
 An agent row whose checkpoint is not on this machine is left out, with a line saying so. Writes
 ``bandit_behaviour.csv`` beside the tables (with the command that measured each row), one cell's rows replaced by the
@@ -35,7 +38,14 @@ from rllib_metarl.evaluation import load_module, module_path, play_module, train
 from rllib_metarl.tasks.task import wrapper_settings
 
 OUTPUT_FILE = "bandit_behaviour.csv"
-BEHAVIOUR_COLUMNS = ("stay_after_win", "stay_after_loss", "arms_tried", "best_arm_share_last_tenth")
+BEHAVIOUR_COLUMNS = (
+    "stay_after_win",
+    "stay_after_loss",
+    "arms_tried",
+    "best_arm_share_last_tenth",
+    "switches",
+    "switches_back",
+)
 
 
 def behaviour(steps: pd.DataFrame) -> dict[str, float]:
@@ -50,17 +60,24 @@ def behaviour(steps: pd.DataFrame) -> dict[str, float]:
     won = rewards[:, :-1] > 0
     distinct = 1 + (np.diff(np.sort(actions, axis=1), axis=1) != 0).sum(axis=1)
     last_tenth = max(1, actions.shape[1] // 10)
+    switched = ~stayed
+    pulled_before = np.ones_like(actions, dtype=bool)
+    for trial, trial_actions in enumerate(actions):
+        pulled_before[trial, np.unique(trial_actions, return_index=True)[1]] = False  # each arm's first pull
     return {
         "stay_after_win": float(stayed[won].mean()) if won.any() else float("nan"),
         "stay_after_loss": float(stayed[~won].mean()) if (~won).any() else float("nan"),
         "arms_tried": float(distinct.mean()),
         "best_arm_share_last_tenth": float((actions == best)[:, -last_tenth:].mean()),
+        "switches": float(switched.sum(axis=1).mean()),
+        "switches_back": float(pulled_before[:, 1:][switched].mean()) if switched.any() else float("nan"),
     }
 
 
-def player_steps(row: pd.Series, cell: Cell) -> pd.DataFrame | None:
-    """The per-pull records of one table row played as the table measured it; None for an agent whose checkpoint is
-    not on this machine."""
+def player_steps(row: pd.Series, cell: Cell, record_memory: bool = False) -> pd.DataFrame | None:
+    """The per-pull records of one table row played as the table measured it, for an agent with its policy's state
+    at each pull if ``record_memory`` (:func:`~rllib_metarl.evaluation.play_module`); None for an agent whose
+    checkpoint is not on this machine."""
     trials, seed = int(row["trials"]), int(row["seed"])
     if row["method"] in (RL2, BEST):
         try:
@@ -70,7 +87,7 @@ def player_steps(row: pd.Series, cell: Cell) -> pd.DataFrame | None:
             return None
         env_config = {**cell.env_config, **wrapper_settings((training_env_of(row["checkpoint"]) or ("", {}))[1])}
         _, steps = play_module(load_module(row["checkpoint"]), cell.task, env_config, trials, seed,
-                               explore=bool(row["explore"]))  # fmt: skip
+                               explore=bool(row["explore"]), record_memory=record_memory)  # fmt: skip
         return steps
     policy = BANDIT_BASELINES[row["method"]].make(**parameters_of(row["parameter"]))
     _, steps = baseline_steps(policy, cell.task, cell.env_config, trials, seed)
@@ -100,8 +117,10 @@ def measure_cell(table: pd.DataFrame, cell: Cell) -> pd.DataFrame:
     return pd.DataFrame(measured)
 
 
-def main(argv: list[str] | None = None) -> pd.DataFrame:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def read_table_cells(doc: str, argv: list[str] | None) -> tuple[pd.DataFrame, list[Cell], Path]:
+    """The saved ``rl2_tables.csv``, the bandit cells the command line names (``--bandit-cells``), all checked before
+    anything is played (an error exits 2), and the folder of the tables and of the analysis' CSV."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--bandit-cells", type=bandit_cell, nargs="+", required=True, metavar="NxK",
                         help="cells of the saved bandit table, e.g. 100x50")  # fmt: skip
     parser.add_argument("--output-dir", default="analysis/results", help="where rl2_tables.csv is and the CSV goes")
@@ -113,12 +132,22 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     table = pd.read_csv(tables_file)
     try:
         for cell in args.bandit_cells:
-            cell_rows(table, cell)  # every cell checked before the first is played
+            cell_rows(table, cell)
     except ValueError as error:
         parser.error(str(error))
-    frames = [measure_cell(table, cell) for cell in args.bandit_cells]
-    frame = pd.concat(frames, ignore_index=True)
-    frame["command"] = " ".join(["python -m analysis.bandit_behaviour", *(sys.argv[1:] if argv is None else argv)])
-    merged = merge_summary(frame, output_dir / OUTPUT_FILE)
-    print(f"Written: {output_dir / OUTPUT_FILE}")
+    return table, args.bandit_cells, output_dir
+
+
+def save_cells(frame: pd.DataFrame, path: Path, module: str, argv: list[str] | None) -> pd.DataFrame:
+    """``frame``'s cells written into ``path`` with the command that measured them (``python -m MODULE ARGS``), each
+    cell's earlier rows replaced; the whole file's rows returned."""
+    frame["command"] = " ".join([f"python -m {module}", *(sys.argv[1:] if argv is None else argv)])
+    merged = merge_summary(frame, path)
+    print(f"Written: {path}")
     return merged
+
+
+def main(argv: list[str] | None = None) -> pd.DataFrame:
+    table, cells, output_dir = read_table_cells(__doc__, argv)
+    frame = pd.concat([measure_cell(table, cell) for cell in cells], ignore_index=True)
+    return save_cells(frame, output_dir / OUTPUT_FILE, "analysis.bandit_behaviour", argv)

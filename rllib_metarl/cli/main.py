@@ -73,6 +73,7 @@ def exit_code(command: Callable[[list[str] | None], Any], argv: list[str] | None
 ANALYSES = {
     "rl2-tables": ("rl2_tables", "RL^2's Tables 1 and 2 beside the classical baselines"),
     "bandit-behaviour": ("bandit_behaviour", "RL^2's bandit table: how each player stays, switches and explores"),
+    "memory-probe": ("memory_probe", "RL^2's bandit agents: what their memory holds of a trial, read out linearly"),
     "two-step": ("two_step", "two-step task: stay probabilities, agent beside model-free and model-based references"),
     "two-step-regression": ("two_step_regression", "two-step task: choices regressed on past rewards x transitions"),
     "harlow": ("harlow", "Harlow task: fraction correct per trial on held-out objects"),

@@ -15,3 +15,11 @@ def batched_initial_state(model: Any, count: int) -> Any:
     return tree.map_structure(
         lambda s: torch.as_tensor(s).unsqueeze(0).repeat(count, *([1] * np.ndim(s))), model.get_initial_state()
     )
+
+
+def policy_memory(state: Any) -> np.ndarray:
+    """The policy's part of a batch's recurrent state as one row of floats per trial: the actor's core when actor and
+    critic have their own (``{"actor": ..., "critic": ...}``), else the whole state."""
+    part = state["actor"] if isinstance(state, dict) and "actor" in state else state
+    leaves = [torch.as_tensor(leaf) for leaf in tree.flatten(part)]
+    return torch.cat([leaf.reshape(leaf.shape[0], -1) for leaf in leaves], dim=1).numpy()

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from conftest import run_script
 
-from rllib_metarl.analysis import bandit_behaviour, rl2_tables
+from rllib_metarl.analysis import bandit_behaviour, memory_probe, rl2_tables
 from rllib_metarl.analysis.recipe import Recipe, recipe_of
 from rllib_metarl.baselines.bandits import UCB1Policy
 from rllib_metarl.baselines.play import play_baseline
@@ -99,6 +99,11 @@ def test_tables_command_with_trained_agents(tmp_path):
     assert set(behaviour.index) == set(measured.index)
     np.testing.assert_allclose(behaviour["return"], measured[behaviour.index], rtol=0, atol=1e-9)
     assert behaviour["arms_tried"].between(1, 3).all() and behaviour["stay_after_win"].between(0, 1).all()
+    # The RL^2 agent's memory probed on the same trials: its states recorded step by step as it played them.
+    probed = memory_probe.main(["--bandit-cells", "4x3", "--output-dir", str(output)]).set_index("method")
+    assert probed.index.tolist() == ["RL^2"] and probed.loc["RL^2", "return"] == pytest.approx(measured["RL^2"])
+    assert probed.loc["RL^2", "state_size"] > 0
+    assert probed.loc["RL^2", ["tried_accuracy", "tried_majority", "best_arm_pulled"]].between(0, 1).all()
 
 
 def test_behaviour_pools_stays_after_wins_and_losses_over_trials():
@@ -110,6 +115,15 @@ def test_behaviour_pools_stays_after_wins_and_losses_over_trials():
     assert figures["stay_after_win"] == 1.0  # wins (trial/pull) 0/0, 1/0, 1/1: each followed by the same arm
     assert figures["stay_after_loss"] == 2 / 3  # losses 0/1 (left), 0/2 and 1/2 (stayed)
     assert figures["arms_tried"] == 1.5 and figures["best_arm_share_last_tenth"] == 0.5
+    assert figures["switches"] == 0.5 and figures["switches_back"] == 0.0  # one change, 0/1 -> 0/2, to a new arm
+
+
+def test_behaviour_counts_switches_back_to_an_arm_pulled_before():
+    # One trial pulls 0 1 0 2 2 1: changes 0->1 (new), 1->0 (back), 0->2 (new), 2->1 (back).
+    steps = pd.DataFrame({"trial": [0] * 6, "step": range(6), "action": [0, 1, 0, 2, 2, 1],
+                          "reward": [0, 0, 0, 1, 0, 0], "optimal_action": [2] * 6})  # fmt: skip
+    figures = bandit_behaviour.behaviour(steps)
+    assert figures["switches"] == 4 and figures["switches_back"] == 0.5
 
 
 def test_behaviour_reads_the_tables_rows_and_names_what_it_cannot_play(tmp_path, capsys):

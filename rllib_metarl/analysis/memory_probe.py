@@ -1,0 +1,116 @@
+"""What an RL^2 agent's memory holds of a bandit trial: linear read-outs of the recurrent state it chooses from.
+
+    python -m analysis.memory_probe --bandit-cells 100x10 100x50
+
+To play as Gittins does, a player needs the trial's tally: which arms it has pulled and how often each paid. The
+statistics agents get that tally as inputs; an RL^2 agent has to keep it in its core. This probe asks how much of it
+the core keeps. Each RL^2 row of the chosen cells in ``rl2_tables.csv`` is played again as the table measured it
+(checkpoint, greedy or sampled actions, the row's held-out trials and seed), recording at every step the policy's
+state after it read the step's input, i.e. what it chose the step's pull from. Ridge regressions from that state
+(fitted on the first ``FIT_SHARE`` of the trials, scored on the rest) read out the tally of the pulls before the step:
+
+- ``tried_accuracy``: whether each arm has been pulled (read-out above 1/2), right on this share of (step, arm)
+  pairs; ``tried_majority`` is the same for the best constant guess per arm, the level a state that knows nothing
+  reaches;
+- ``win_rate_r2``: R^2 of the read-out of each tried arm's posterior mean win rate, (wins + 1) / (pulls + 2);
+- ``best_arm_read``: how often the arm with the highest read-out win rate among the arms read as tried is the best
+  arm so far (the tried arm of highest posterior mean; ties count);
+- ``best_arm_pulled``: how often the agent's pull is that best arm so far (the rest are untried arms or worse ones).
+
+A linear read-out is a lower bound on what the state holds (a policy head with hidden layers may read more). An agent
+row whose checkpoint is not on this machine is left out, with a line saying so. Writes ``memory_probe.csv`` beside
+the tables, one cell's rows replaced by the next measurement of that cell.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from rllib_metarl.analysis.bandit_behaviour import cell_rows, player_steps, read_table_cells, save_cells
+from rllib_metarl.analysis.recipe import RL2
+from rllib_metarl.analysis.rl2_tables import Cell
+
+OUTPUT_FILE = "memory_probe.csv"
+FIT_SHARE = 0.7  # trials the read-outs are fitted on; the rest score them
+RIDGE = 1e-2  # the regressions' penalty on the weights
+PROBE_COLUMNS = ("state_size", "tried_accuracy", "tried_majority", "win_rate_r2", "best_arm_read", "best_arm_pulled")
+
+
+def tally_before_each_step(actions: np.ndarray, rewards: np.ndarray, num_arms: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per (trial, step, arm), from the pulls before the step: whether the arm was pulled, and its posterior mean
+    win rate under the uniform prior, (wins + 1) / (pulls + 2)."""
+    pulled = np.eye(num_arms)[actions]  # (trial, step, arm)
+    pulls = pulled.cumsum(axis=1) - pulled
+    wins = (pulled * rewards[..., None]).cumsum(axis=1) - pulled * rewards[..., None]
+    return pulls > 0, (wins + 1) / (pulls + 2)
+
+
+def ridge_readout(memory: np.ndarray, targets: np.ndarray, fit: np.ndarray) -> np.ndarray:
+    """A ridge regression from ``memory`` (rows, units) to ``targets`` (rows, outputs) fitted on the ``fit`` rows,
+    with an intercept: its read-out of every row."""
+    inputs = np.hstack([memory, np.ones((len(memory), 1))])
+    gram = inputs[fit].T @ inputs[fit] + RIDGE * np.eye(inputs.shape[1])
+    return inputs @ np.linalg.solve(gram, inputs[fit].T @ targets[fit])
+
+
+def probe(memory: np.ndarray, actions: np.ndarray, rewards: np.ndarray, num_arms: int) -> dict[str, float]:
+    """:data:`PROBE_COLUMNS` from per-step states ``memory`` (trial, step, units) and the trials' ``actions`` and
+    ``rewards`` (trial, step)."""
+    trials, length, units = memory.shape
+    tallies = tally_before_each_step(actions, rewards, num_arms)
+    tried, win_rate = (array.reshape(trials * length, num_arms) for array in tallies)
+    fit = np.repeat(np.arange(trials) < round(FIT_SHARE * trials), length)
+    states = memory.reshape(trials * length, units).astype(np.float64)
+    tried_read = ridge_readout(states, tried.astype(float), fit) > 0.5
+    majority = tried[fit].mean(axis=0) > 0.5
+    rate_read = ridge_readout(states, win_rate, fit)
+    scored, scored_tried = ~fit, tried & ~fit[:, None]
+    residual = rate_read[scored_tried] - win_rate[scored_tried]
+    spread = win_rate[scored_tried] - win_rate[scored_tried].mean()
+    best_rate = np.where(tried, win_rate, -np.inf).max(axis=1)
+    rows = np.arange(len(best_rate))
+    some_tried = scored & tried.any(axis=1)
+
+    def is_best_so_far(arms: np.ndarray) -> np.ndarray:
+        return tried[rows, arms] & (win_rate[rows, arms] == best_rate)
+
+    read_pick = np.where(tried_read, rate_read, -np.inf).argmax(axis=1)
+    return {
+        "state_size": float(units),
+        "tried_accuracy": float((tried_read[scored] == tried[scored]).mean()),
+        "tried_majority": float((majority == tried[scored]).mean()),
+        "win_rate_r2": float(1 - (residual**2).mean() / (spread**2).mean()),
+        "best_arm_read": float(is_best_so_far(read_pick)[some_tried].mean()),
+        "best_arm_pulled": float(is_best_so_far(actions.reshape(-1))[some_tried].mean()),
+    }
+
+
+def measure_cell(table: pd.DataFrame, cell: Cell) -> pd.DataFrame:
+    """One row per RL^2 agent of ``cell`` in ``table`` (the saved ``rl2_tables.csv``): its return and probe."""
+    measured = []
+    for _, row in cell_rows(table, cell).iterrows():
+        if row["method"] != RL2:
+            continue
+        steps = player_steps(row, cell, record_memory=True)
+        if steps is None:
+            continue
+        steps = steps.sort_values(["trial", "step"])
+        shape = (steps["trial"].nunique(), cell.n)
+        actions, rewards = (steps[column].to_numpy().reshape(shape) for column in ("action", "reward"))
+        memory = np.stack(steps["memory"].to_numpy()).reshape(*shape, -1)
+        figures = probe(memory, actions.astype(int), rewards, int(cell.k))
+        measured.append({"task": cell.label, "table": cell.table, "n": cell.n, "k": cell.k, "method": row["method"],
+                         "return": float(rewards.sum(axis=1).mean()), **figures})  # fmt: skip
+        shown = "  ".join(f"{name} {figures[name]:.3f}" for name in PROBE_COLUMNS[1:])
+        print(f"  {cell.label:>14}  {row['method']:<6} state {figures['state_size']:.0f}  {shown}", flush=True)
+    return pd.DataFrame(measured)
+
+
+def main(argv: list[str] | None = None) -> pd.DataFrame:
+    table, cells, output_dir = read_table_cells(__doc__, argv)
+    frame = pd.concat([measure_cell(table, cell) for cell in cells], ignore_index=True)
+    if frame.empty:
+        print("No RL^2 agent of these cells is on this machine: nothing written.")
+        return frame
+    return save_cells(frame, output_dir / OUTPUT_FILE, "analysis.memory_probe", argv)
