@@ -155,8 +155,9 @@ the saved agent's command was not recorded and the new one's was.
 
 Each player of a cell replayed on the table's held-out trials, as the table measured it (its return is the table's
 figure): how often it pulls the same arm again after a win and after a loss, how many of the k arms a trial tries,
-the best arm's share of the trial's last tenth of pulls, how often a trial changes arm, and the share of those changes
-that go back to an arm the trial pulled before. An agent whose checkpoint was not on the machine is left
+the best arm's share of the trial's last tenth of pulls, how often a trial changes arm, the share of those changes
+that go back to an arm the trial pulled before, and the share of pulls that go to the best arm so far (the pulled arm
+of highest posterior mean win rate). An agent whose checkpoint was not on the machine is left
 out. Data: `analysis/results/bandit_behaviour.csv`, written by {measured_by(behaviour)}.
 
 {bandit_behaviour_table(behaviour)}
@@ -166,8 +167,8 @@ out. Data: `analysis/results/bandit_behaviour.csv`, written by {measured_by(beha
 Each RL^2 agent replayed on the same trials, its policy's recurrent state recorded at every pull; linear (ridge)
 read-outs of that state, fitted on 70% of the trials and scored on the rest, of the tally of the earlier pulls: which
 arms were pulled (share of (pull, arm) pairs read right, against the best constant guess per arm), each pulled arm's
-posterior mean win rate (R^2), and whether the arm read as best is the best so far; beside it, how often the agent
-pulls the best arm so far. Data: `analysis/results/memory_probe.csv`, written by {measured_by(memory)}.
+posterior mean win rate (R^2), and whether the arm read as best is the best so far (how often the agent pulls that
+arm is in the table above). Data: `analysis/results/memory_probe.csv`, written by {measured_by(memory)}.
 
 {memory_probe_table(memory)}
 """
@@ -184,6 +185,7 @@ def bandit_behaviour_table(frame: pd.DataFrame) -> str:
         "best arm, last tenth": frame["best_arm_share_last_tenth"].map("{:.2f}".format),
         "switches": frame["switches"].map("{:.1f}".format),
         "switches back": frame["switches_back"].map("{:.2f}".format),
+        "best arm so far, pulled": frame["best_so_far_pulled"].map("{:.2f}".format),
     })  # fmt: skip
     return table(shown)
 
@@ -198,7 +200,6 @@ def memory_probe_table(frame: pd.DataFrame) -> str:
         "best constant guess": frame["tried_majority"].map("{:.3f}".format),
         "win rates, R^2": frame["win_rate_r2"].map("{:.2f}".format),
         "best arm so far, read right": frame["best_arm_read"].map("{:.2f}".format),
-        "best arm so far, pulled": frame["best_arm_pulled"].map("{:.2f}".format),
     })  # fmt: skip
     return table(shown)
 

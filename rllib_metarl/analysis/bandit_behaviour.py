@@ -13,7 +13,9 @@ equals its table figure, and each pull is recorded. Per player, pooled over its 
 - ``best_arm_share_last_tenth``: the share of the trial's last tenth of pulls that go to the best arm;
 - ``switches``: how many times a trial changes arm;
 - ``switches_back``: the share of those changes that go back to an arm the trial has pulled before (an index policy
-  such as Gittins' leaves an arm only for a better one, and with many arms that is almost always an untried arm).
+  such as Gittins' leaves an arm only for a better one, and with many arms that is almost always an untried arm);
+- ``best_so_far_pulled``: the share of pulls (after the first) that go to the best arm so far, the pulled arm of
+  highest posterior mean win rate (ties count); the others try a new arm or go back to a worse one.
 
 An agent row whose checkpoint is not on this machine is left out, with a line saying so. Writes
 ``bandit_behaviour.csv`` beside the tables (with the command that measured each row), one cell's rows replaced by the
@@ -45,7 +47,17 @@ BEHAVIOUR_COLUMNS = (
     "best_arm_share_last_tenth",
     "switches",
     "switches_back",
+    "best_so_far_pulled",
 )
+
+
+def tally_before_each_step(actions: np.ndarray, rewards: np.ndarray, num_arms: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per (trial, step, arm), from the pulls before the step: whether the arm was pulled, and its posterior mean
+    win rate under the uniform prior, (wins + 1) / (pulls + 2)."""
+    pulled = np.eye(num_arms)[actions]  # (trial, step, arm)
+    pulls = pulled.cumsum(axis=1) - pulled
+    wins = (pulled * rewards[..., None]).cumsum(axis=1) - pulled * rewards[..., None]
+    return pulls > 0, (wins + 1) / (pulls + 2)
 
 
 def behaviour(steps: pd.DataFrame) -> dict[str, float]:
@@ -71,7 +83,17 @@ def behaviour(steps: pd.DataFrame) -> dict[str, float]:
         "best_arm_share_last_tenth": float((actions == best)[:, -last_tenth:].mean()),
         "switches": float(switched.sum(axis=1).mean()),
         "switches_back": float(pulled_before[:, 1:][switched].mean()) if switched.any() else float("nan"),
+        "best_so_far_pulled": best_so_far_share(actions.astype(int), rewards),
     }
+
+
+def best_so_far_share(actions: np.ndarray, rewards: np.ndarray) -> float:
+    """The share of pulls after the first (``actions``, ``rewards``: trial x step) that go to the best arm so far."""
+    tried, win_rate = tally_before_each_step(actions, rewards, int(actions.max()) + 1)
+    best_rate = np.where(tried, win_rate, -np.inf).max(axis=-1)
+    trial, step = np.indices(actions.shape)
+    pulled_rate = win_rate[trial, step, actions]
+    return float((tried[trial, step, actions] & (pulled_rate == best_rate))[:, 1:].mean())
 
 
 def player_steps(row: pd.Series, cell: Cell, record_memory: bool = False) -> pd.DataFrame | None:

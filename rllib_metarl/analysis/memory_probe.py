@@ -14,8 +14,8 @@ state after it read the step's input, i.e. what it chose the step's pull from. R
   reaches;
 - ``win_rate_r2``: R^2 of the read-out of each tried arm's posterior mean win rate, (wins + 1) / (pulls + 2);
 - ``best_arm_read``: how often the arm with the highest read-out win rate among the arms read as tried is the best
-  arm so far (the tried arm of highest posterior mean; ties count);
-- ``best_arm_pulled``: how often the agent's pull is that best arm so far (the rest are untried arms or worse ones).
+  arm so far (the tried arm of highest posterior mean; ties count). How often the agent pulls that arm is the
+  behaviour analysis' ``best_so_far_pulled``.
 
 A linear read-out is a lower bound on what the state holds (a policy head with hidden layers may read more). An agent
 row whose checkpoint is not on this machine is left out, with a line saying so. Writes ``memory_probe.csv`` beside
@@ -27,23 +27,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rllib_metarl.analysis.bandit_behaviour import cell_rows, player_steps, read_table_cells, save_cells
+from rllib_metarl.analysis.bandit_behaviour import (
+    cell_rows,
+    player_steps,
+    read_table_cells,
+    save_cells,
+    tally_before_each_step,
+)
 from rllib_metarl.analysis.recipe import RL2
 from rllib_metarl.analysis.rl2_tables import Cell
 
 OUTPUT_FILE = "memory_probe.csv"
 FIT_SHARE = 0.7  # trials the read-outs are fitted on; the rest score them
 RIDGE = 1e-2  # the regressions' penalty on the weights
-PROBE_COLUMNS = ("state_size", "tried_accuracy", "tried_majority", "win_rate_r2", "best_arm_read", "best_arm_pulled")
-
-
-def tally_before_each_step(actions: np.ndarray, rewards: np.ndarray, num_arms: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per (trial, step, arm), from the pulls before the step: whether the arm was pulled, and its posterior mean
-    win rate under the uniform prior, (wins + 1) / (pulls + 2)."""
-    pulled = np.eye(num_arms)[actions]  # (trial, step, arm)
-    pulls = pulled.cumsum(axis=1) - pulled
-    wins = (pulled * rewards[..., None]).cumsum(axis=1) - pulled * rewards[..., None]
-    return pulls > 0, (wins + 1) / (pulls + 2)
+PROBE_COLUMNS = ("state_size", "tried_accuracy", "tried_majority", "win_rate_r2", "best_arm_read")
 
 
 def ridge_readout(memory: np.ndarray, targets: np.ndarray, fit: np.ndarray) -> np.ndarray:
@@ -69,20 +66,15 @@ def probe(memory: np.ndarray, actions: np.ndarray, rewards: np.ndarray, num_arms
     residual = rate_read[scored_tried] - win_rate[scored_tried]
     spread = win_rate[scored_tried] - win_rate[scored_tried].mean()
     best_rate = np.where(tried, win_rate, -np.inf).max(axis=1)
-    rows = np.arange(len(best_rate))
-    some_tried = scored & tried.any(axis=1)
-
-    def is_best_so_far(arms: np.ndarray) -> np.ndarray:
-        return tried[rows, arms] & (win_rate[rows, arms] == best_rate)
-
     read_pick = np.where(tried_read, rate_read, -np.inf).argmax(axis=1)
+    picked = np.arange(len(read_pick)), read_pick
+    read_right = tried[picked] & (win_rate[picked] == best_rate)
     return {
         "state_size": float(units),
         "tried_accuracy": float((tried_read[scored] == tried[scored]).mean()),
         "tried_majority": float((majority == tried[scored]).mean()),
         "win_rate_r2": float(1 - (residual**2).mean() / (spread**2).mean()),
-        "best_arm_read": float(is_best_so_far(read_pick)[some_tried].mean()),
-        "best_arm_pulled": float(is_best_so_far(actions.reshape(-1))[some_tried].mean()),
+        "best_arm_read": float(read_right[scored & tried.any(axis=1)].mean()),
     }
 
 

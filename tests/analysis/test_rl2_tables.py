@@ -103,7 +103,7 @@ def test_tables_command_with_trained_agents(tmp_path):
     probed = memory_probe.main(["--bandit-cells", "4x3", "--output-dir", str(output)]).set_index("method")
     assert probed.index.tolist() == ["RL^2"] and probed.loc["RL^2", "return"] == pytest.approx(measured["RL^2"])
     assert probed.loc["RL^2", "state_size"] > 0
-    assert probed.loc["RL^2", ["tried_accuracy", "tried_majority", "best_arm_pulled"]].between(0, 1).all()
+    assert probed.loc["RL^2", ["tried_accuracy", "tried_majority", "best_arm_read"]].between(0, 1).all()
 
 
 def test_behaviour_pools_stays_after_wins_and_losses_over_trials():
@@ -124,6 +124,30 @@ def test_behaviour_counts_switches_back_to_an_arm_pulled_before():
                           "reward": [0, 0, 0, 1, 0, 0], "optimal_action": [2] * 6})  # fmt: skip
     figures = bandit_behaviour.behaviour(steps)
     assert figures["switches"] == 4 and figures["switches_back"] == 0.5
+    # The best arm so far (wins/pulls) before pulls 1-5: arm 0 (0/1); arms 0 and 1 tied (0/1 each); arm 1 (0/1 beats
+    # arm 0's 0/2); arm 2 (1/1); arm 2 (1/2). Pulled: 1 (new), 0 (best), 2 (new), 2 (best), 1 (worse).
+    assert figures["best_so_far_pulled"] == 2 / 5
+
+
+def test_the_tally_before_each_step_counts_the_earlier_pulls_only():
+    # Pulls 0 0 1 1 paying 1 0 0 1: before step 2 arm 0 has 1 win in 2 pulls, arm 1 none.
+    tried, win_rate = bandit_behaviour.tally_before_each_step(np.array([[0, 0, 1, 1]]), np.array([[1, 0, 0, 1]]), 2)
+    assert tried[0].tolist() == [[False, False], [True, False], [True, False], [True, True]]
+    np.testing.assert_allclose(win_rate[0], [[0.5, 0.5], [2 / 3, 0.5], [0.5, 0.5], [0.5, 1 / 3]])
+
+
+def test_a_player_that_always_pulls_the_best_arm_so_far_scores_one():
+    # A greedy player on the posterior means: every pull after the first goes to the best tried arm.
+    rng = np.random.default_rng(2)
+    trials, length, arms = 50, 10, 3
+    chances = rng.random((trials, arms))
+    actions, rewards = np.zeros((trials, length), dtype=int), np.zeros((trials, length))
+    rewards[:, 0] = rng.random(trials) < chances[:, 0]
+    for step in range(1, length):
+        tried, win_rate = bandit_behaviour.tally_before_each_step(actions, rewards, arms)
+        actions[:, step] = np.where(tried[:, step], win_rate[:, step], -1).argmax(axis=1)
+        rewards[:, step] = rng.random(trials) < chances[np.arange(trials), actions[:, step]]
+    assert bandit_behaviour.best_so_far_share(actions, rewards) == 1.0
 
 
 def test_behaviour_reads_the_tables_rows_and_names_what_it_cannot_play(tmp_path, capsys):
