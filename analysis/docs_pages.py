@@ -160,7 +160,7 @@ that go back to an arm the trial pulled before, and the share of pulls that go t
 of highest posterior mean win rate). An agent whose checkpoint was not on the machine is left
 out. Data: `analysis/results/bandit_behaviour.csv`, written by {measured_by(behaviour)}.
 
-{bandit_behaviour_table(behaviour)}
+{players_table(behaviour, BEHAVIOUR_FIGURES)}
 
 ## What the RL^2 agents remember of a trial
 
@@ -170,38 +170,33 @@ arms were pulled (share of (pull, arm) pairs read right, against the best consta
 posterior mean win rate (R^2), and whether the arm read as best is the best so far (how often the agent pulls that
 arm is in the table above). Data: `analysis/results/memory_probe.csv`, written by {measured_by(memory)}.
 
-{memory_probe_table(memory)}
+{players_table(memory, MEMORY_PROBE_FIGURES)}
 """
 
 
-def bandit_behaviour_table(frame: pd.DataFrame) -> str:
-    shown = pd.DataFrame({
-        "cell": frame["task"],
-        "player": frame["method"],
-        "return": frame["return"].map("{:.2f}".format),
-        "stay after a win": frame["stay_after_win"].map("{:.2f}".format),
-        "stay after a loss": frame["stay_after_loss"].map("{:.2f}".format),
-        "arms tried": frame["arms_tried"].map("{:.1f}".format),
-        "best arm, last tenth": frame["best_arm_share_last_tenth"].map("{:.2f}".format),
-        "switches": frame["switches"].map("{:.1f}".format),
-        "switches back": frame["switches_back"].map("{:.2f}".format),
-        "best arm so far, pulled": frame["best_so_far_pulled"].map("{:.2f}".format),
-    })  # fmt: skip
-    return table(shown)
+def players_table(frame: pd.DataFrame, figures: dict[str, tuple[str, str]]) -> str:
+    """One row per player of a cell: its return and ``figures`` (header: (column, format))."""
+    shown = {"cell": frame["task"], "player": frame["method"], "return": frame["return"].map("{:.2f}".format)}
+    shown |= {header: frame[column].map(style.format) for header, (column, style) in figures.items()}
+    return table(pd.DataFrame(shown))
 
 
-def memory_probe_table(frame: pd.DataFrame) -> str:
-    shown = pd.DataFrame({
-        "cell": frame["task"],
-        "player": frame["method"],
-        "return": frame["return"].map("{:.2f}".format),
-        "state size": frame["state_size"].map("{:.0f}".format),
-        "arms pulled, read right": frame["tried_accuracy"].map("{:.3f}".format),
-        "best constant guess": frame["tried_majority"].map("{:.3f}".format),
-        "win rates, R^2": frame["win_rate_r2"].map("{:.2f}".format),
-        "best arm so far, read right": frame["best_arm_read"].map("{:.2f}".format),
-    })  # fmt: skip
-    return table(shown)
+BEHAVIOUR_FIGURES = {
+    "stay after a win": ("stay_after_win", "{:.2f}"),
+    "stay after a loss": ("stay_after_loss", "{:.2f}"),
+    "arms tried": ("arms_tried", "{:.1f}"),
+    "best arm, last tenth": ("best_arm_share_last_tenth", "{:.2f}"),
+    "switches": ("switches", "{:.1f}"),
+    "switches back": ("switches_back", "{:.2f}"),
+    "best arm so far, pulled": ("best_so_far_pulled", "{:.2f}"),
+}
+MEMORY_PROBE_FIGURES = {
+    "state size": ("state_size", "{:.0f}"),
+    "arms pulled, read right": ("tried_accuracy", "{:.3f}"),
+    "best constant guess": ("tried_majority", "{:.3f}"),
+    "win rates, R^2": ("win_rate_r2", "{:.2f}"),
+    "best arm so far, read right": ("best_arm_read", "{:.2f}"),
+}
 
 
 # -- Wang et al.'s behavioural analyses -------------------------------------------------------------------------------
