@@ -68,14 +68,16 @@ def behaviour(steps: pd.DataFrame) -> dict[str, float]:
         steps.pivot(index="trial", columns="step", values=column).to_numpy()
         for column in ("action", "reward", "optimal_action")
     )
+    actions = actions.astype(int)
     stayed = actions[:, 1:] == actions[:, :-1]
     won = rewards[:, :-1] > 0
     distinct = 1 + (np.diff(np.sort(actions, axis=1), axis=1) != 0).sum(axis=1)
     last_tenth = max(1, actions.shape[1] // 10)
     switched = ~stayed
-    pulled_before = np.ones_like(actions, dtype=bool)
-    for trial, trial_actions in enumerate(actions):
-        pulled_before[trial, np.unique(trial_actions, return_index=True)[1]] = False  # each arm's first pull
+    tried, win_rate = tally_before_each_step(actions, rewards, int(actions.max()) + 1)
+    trial, step = np.indices(actions.shape)
+    pulled_before = tried[trial, step, actions]
+    best_so_far = pulled_before & (win_rate[trial, step, actions] == np.where(tried, win_rate, -np.inf).max(axis=-1))
     return {
         "stay_after_win": float(stayed[won].mean()) if won.any() else float("nan"),
         "stay_after_loss": float(stayed[~won].mean()) if (~won).any() else float("nan"),
@@ -83,17 +85,8 @@ def behaviour(steps: pd.DataFrame) -> dict[str, float]:
         "best_arm_share_last_tenth": float((actions == best)[:, -last_tenth:].mean()),
         "switches": float(switched.sum(axis=1).mean()),
         "switches_back": float(pulled_before[:, 1:][switched].mean()) if switched.any() else float("nan"),
-        "best_so_far_pulled": best_so_far_share(actions.astype(int), rewards),
+        "best_so_far_pulled": float(best_so_far[:, 1:].mean()),
     }
-
-
-def best_so_far_share(actions: np.ndarray, rewards: np.ndarray) -> float:
-    """The share of pulls after the first (``actions``, ``rewards``: trial x step) that go to the best arm so far."""
-    tried, win_rate = tally_before_each_step(actions, rewards, int(actions.max()) + 1)
-    best_rate = np.where(tried, win_rate, -np.inf).max(axis=-1)
-    trial, step = np.indices(actions.shape)
-    pulled_rate = win_rate[trial, step, actions]
-    return float((tried[trial, step, actions] & (pulled_rate == best_rate))[:, 1:].mean())
 
 
 def player_steps(row: pd.Series, cell: Cell, record_memory: bool = False) -> pd.DataFrame | None:

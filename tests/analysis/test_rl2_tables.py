@@ -147,7 +147,9 @@ def test_a_player_that_always_pulls_the_best_arm_so_far_scores_one():
         tried, win_rate = bandit_behaviour.tally_before_each_step(actions, rewards, arms)
         actions[:, step] = np.where(tried[:, step], win_rate[:, step], -1).argmax(axis=1)
         rewards[:, step] = rng.random(trials) < chances[np.arange(trials), actions[:, step]]
-    assert bandit_behaviour.best_so_far_share(actions, rewards) == 1.0
+    steps = pd.DataFrame({"trial": np.repeat(np.arange(trials), length), "step": np.tile(np.arange(length), trials),
+                          "action": actions.ravel(), "reward": rewards.ravel(), "optimal_action": 0})  # fmt: skip
+    assert bandit_behaviour.behaviour(steps)["best_so_far_pulled"] == 1.0
 
 
 def test_behaviour_reads_the_tables_rows_and_names_what_it_cannot_play(tmp_path, capsys):
