@@ -1,8 +1,8 @@
-"""The agent's networks: memory cores (LSTM, GRU, causal attention, SNAIL; ``cores``) and the reward-prediction
-head (``reward_prediction``). This package's own names need no Ray, so presets can check a choice before Ray
-starts."""
+"""The agent's networks: memory cores (LSTM, GRU, causal attention, SNAIL, additive; ``cores``) and the
+reward-prediction head (``reward_prediction``). This package's own names need no Ray, so presets can check a choice
+before Ray starts."""
 
-CORES = ("lstm", "gru", "attention", "snail")
+CORES = ("lstm", "gru", "attention", "snail", "additive")
 CORES_WITHOUT_TOKENIZER = ("attention", "snail")  # cores that may read the raw inputs, with no MLP before them
 ATTENTION_WINDOWS = (1, 2)  # steps per attention token: the step alone, or with the one before
 REWARD_LOGITS_BETA = "reward_logits_beta"  # the reward-prediction module's weight, and its name in the metrics

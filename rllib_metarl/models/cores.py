@@ -1,4 +1,4 @@
-"""The agent's memory cores: LSTM (Wang et al.), GRU (RL^2) and a causal-attention core (SNAIL-style).
+"""The agent's memory cores: LSTM (Wang et al.), GRU (RL^2), a causal-attention core, SNAIL and an additive core.
 
 Every algorithm here (PPO, A2C, IMPALA, APPO) builds RLlib's default actor-critic RLModule; what differs is the
 encoder between the observation and the policy and value heads. :class:`MetaRLCatalog` picks it from the model
@@ -10,7 +10,8 @@ re-read them at every step (``models.trial_memory``), so stepping one input at a
 whole-sequence pass gives (tested); order comes from the wrapper's ``t / T`` input (attention) or the convolutions.
 When sampling, the attention core keeps each block's keys and values of the memory from its previous call and
 encodes only the new step. Only the filled part of the memory enters a pass: a training sequence starts with its
-trial, so training attends over the sequence alone.
+trial, so training attends over the sequence alone. The additive core (``models.additive``) keeps a running sum of
+learned codes of each step, a memory that cannot forget.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from torch import nn
 from torch.nn import functional
 
 from rllib_metarl.models import ATTENTION_WINDOWS, CORES
+from rllib_metarl.models.additive import AdditiveEncoderConfig
 from rllib_metarl.models.input_skip import InputSkipEncoderConfig
 from rllib_metarl.models.snail import SnailEncoderConfig
 from rllib_metarl.models.trial_memory import TrialMemoryEncoder
@@ -186,7 +188,8 @@ class MetaRLCatalog(PPOCatalog):
     ``"attention"`` the causal transformer above, ``attention_layers`` blocks of ``lstm_cell_size`` width and
     ``attention_heads`` heads, over ``max_seq_len`` steps, ``attention_window`` steps per token; ``"snail"`` SNAIL
     (``models.snail``) over ``max_seq_len`` steps, ``snail_filters`` filters per dense block, keys and values of
-    ``snail_key_size``, outputs ``lstm_cell_size`` wide. Neither has a tokenizer MLP when ``fcnet_hiddens`` is empty.
+    ``snail_key_size``, outputs ``lstm_cell_size`` wide; ``"additive"`` a running sum of ``lstm_cell_size`` learned
+    step codes (``models.additive``). Neither attention nor SNAIL has a tokenizer MLP when ``fcnet_hiddens`` is empty.
     With ``heads_read_input`` the heads read the step's input beside the core's output (``models.input_skip``).
     """
 
@@ -215,6 +218,9 @@ class MetaRLCatalog(PPOCatalog):
         if core == "gru":
             common["tokenizer_config"] = cls.get_tokenizer_config(observation_space, model_config_dict)
             return RecurrentEncoderConfig(recurrent_layer_type="gru", num_layers=1, **common)
+        if core == "additive":
+            common["tokenizer_config"] = cls.get_tokenizer_config(observation_space, model_config_dict)
+            return AdditiveEncoderConfig(**common)
         window = model_config_dict.get("attention_window", 1) if core == "attention" else 1
         tokenizer = None  # no MLP before the core: its first layer reads the (windowed) input
         if model_config_dict["fcnet_hiddens"]:

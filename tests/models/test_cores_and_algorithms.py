@@ -8,6 +8,7 @@ from ray.rllib.core.columns import Columns
 from rllib_metarl.algorithms import ALGORITHMS
 from rllib_metarl.evaluation import evaluate_module
 from rllib_metarl.models import CORES
+from rllib_metarl.models.additive import AdditiveEncoderConfig
 from rllib_metarl.models.cores import AttentionEncoderConfig
 from rllib_metarl.models.snail import SnailEncoderConfig
 from rllib_metarl.models.state import batched_initial_state
@@ -38,7 +39,7 @@ SKIP = {"heads_read_input": True, "head_hiddens": (16,)}
 
 @pytest.mark.parametrize(
     ("core", "overrides"),
-    [(core, None) for core in CORES] + [("attention", WINDOWED), ("lstm", SKIP), ("snail", SKIP)],
+    [(core, None) for core in CORES] + [("attention", WINDOWED), ("lstm", SKIP), ("snail", SKIP), ("additive", SKIP)],
 )
 def test_core_steps_exactly_as_the_whole_sequence(core, overrides):
     torch.manual_seed(0)
@@ -152,6 +153,25 @@ def test_snail_sees_a_step_only_through_its_receptive_field_and_attention():
     assert not torch.allclose(before[:, 3:], after[:, 3:])
 
 
+def test_the_additive_core_sums_its_step_codes_and_reads_out_their_logarithm_and_mean():
+    """With the identity as its code, the memory is each input's count so far: outputs log(1 + count), count / t."""
+    encoder = AdditiveEncoderConfig(input_dims=(3,), hidden_dim=3).build()
+    with torch.no_grad():
+        encoder.code.weight.copy_(torch.eye(3))
+        encoder.code.bias.zero_()
+    observations = torch.eye(3)[[0, 2, 0, 0]][None]  # inputs 0, 2, 0, 0
+    counts = torch.tensor([[1.0, 0, 0], [1, 0, 1], [2, 0, 1], [3, 0, 1]])
+    state = {key: value[None] for key, value in encoder.get_initial_state().items()}
+    with torch.no_grad():
+        out = encoder({Columns.OBS: observations, Columns.STATE_IN: state})
+    steps = torch.arange(1.0, 5.0)[:, None]
+    assert torch.allclose(out["encoder_out"][0], torch.cat([torch.log1p(counts), counts / steps], dim=-1))
+    assert out[Columns.STATE_OUT]["memory"][0].tolist() == [3.0, 0.0, 1.0]
+    assert out[Columns.STATE_OUT]["steps"][0].tolist() == [4.0]
+    with pytest.raises(ValueError, match="the additive core needs a positive width and a flat input, got hidden_dim=0"):
+        AdditiveEncoderConfig(input_dims=(3,), hidden_dim=0).build()
+
+
 def test_attention_config_rejects_bad_shapes():
     with pytest.raises(ValueError, match="hidden_dim \\(10\\) must be a multiple of num_heads \\(4\\)"):
         AttentionEncoderConfig(input_dims=(3,), hidden_dim=10, num_layers=1, num_heads=4).build()
@@ -228,10 +248,21 @@ def test_frozen_weight_evaluation_works_with_every_core(core):
     assert len(trials) == 20 and trials["return"].between(0.0, 25.0).all()
 
 
-@pytest.mark.parametrize("algo", ALGORITHMS)
+# Every algorithm, and every core across them.
+ALGORITHMS_AND_CORES = [
+    ("ppo", "lstm"),
+    ("a2c", "gru"),
+    ("impala", "attention"),
+    ("appo", "snail"),
+    ("ppo", "additive"),
+]
+
+
+@pytest.mark.parametrize(("algo", "core"), ALGORITHMS_AND_CORES)
 @pytest.mark.slow
-def test_every_algorithm_trains_a_few_iterations(local_ray, algo):
-    core = {"ppo": "lstm", "a2c": "gru", "impala": "attention", "appo": "snail"}[algo]  # every core, across algorithms
+def test_every_algorithm_trains_a_few_iterations(local_ray, algo, core):
+    assert {algo for algo, _ in ALGORITHMS_AND_CORES} == set(ALGORITHMS)
+    assert {core for _, core in ALGORITHMS_AND_CORES} == set(CORES)
     skip = SKIP if algo in ("a2c", "appo") else {}  # heads that read the input, with GAE and with V-trace
     preset = get_preset("eleven_arm", algo=algo, core=core, envs_per_worker=8, **skip)
     algorithm = algorithm_config("eleven_arm", preset, {}, seed=0).build_algo()
