@@ -96,7 +96,7 @@ class RewardProbe(torch.nn.Module):
         super().__init__()
         self.previous_step = previous_step
         self.core = build_core(core, width, observation_size * (2 if previous_step else 1), **preset_overrides)
-        self.head = torch.nn.Linear(width, num_actions)
+        self.head = torch.nn.Linear(self.core.config.output_dims[0], num_actions)  # the core's output, any core
 
     def forward(self, observations: torch.Tensor, actions: torch.Tensor) -> torch.Tensor:
         if self.previous_step:  # each input also holds the step before: the state that the last reward was paid in
