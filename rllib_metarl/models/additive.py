@@ -8,9 +8,9 @@ sum instead. At step t of a trial, with ``x_t`` the step's input (after the toke
 
 A code unit that fires when "arm a was pulled" or "arm a paid" sums to that arm's pull or win count, so a linear
 head reads a win rate as ``log(1 + wins) - log(1 + pulls)``, and a share of the trial as ``memory_t / t``. What to
-code is learned: the core still reads only the action-reward-timestep inputs and learns by RL alone, an RL^2 agent
-with another core, named so in the results. One step's input holds the previous action and reward but not the
-previous state, so on a task with states the core can count (state, action) pairs and rewards, not transitions.
+code is learned; on the action-reward-timestep inputs, trained by RL alone, an agent with this core is RL^2 with
+another core, named so in the results. One step's input holds the previous action and reward but not the previous
+state, so on a task with states the core can count (state, action) pairs and rewards, not transitions.
 
 The state is ``{"memory": (B, hidden_dim), "steps": (B, 1)}``; a whole-sequence pass is a cumulative sum, so
 stepping one input at a time gives what it gives, up to float rounding (tested).
