@@ -156,8 +156,9 @@ the saved agent's command was not recorded and the new one's was.
 Each player of a cell replayed on the table's held-out trials, as the table measured it (its return is the table's
 figure): how often it pulls the same arm again after a win and after a loss, how many of the k arms a trial tries,
 the best arm's share of the trial's last tenth of pulls, how often a trial changes arm, the share of those changes
-that go back to an arm the trial pulled before, and the share of pulls that go to the best arm so far (the pulled arm
-of highest posterior mean win rate). An agent whose checkpoint was not on the machine is left
+that go back to an arm the trial pulled before, the share of pulls that go to the best arm so far (the pulled arm
+of highest posterior mean win rate), and the share of pulls that Gittins (with the cell's tuned discount) would make
+after the same earlier pulls. An agent whose checkpoint was not on the machine is left
 out. Data: `analysis/results/bandit_behaviour.csv`, written by {measured_by(behaviour)}.
 
 {players_table(behaviour, BEHAVIOUR_FIGURES)}
@@ -168,7 +169,9 @@ Each RL^2 agent replayed on the same trials, its policy's recurrent state record
 read-outs of that state, fitted on 70% of the trials and scored on the rest, of the tally of the earlier pulls: which
 arms were pulled (share of (pull, arm) pairs read right, against the best constant guess per arm), each pulled arm's
 posterior mean win rate (R^2), and whether the arm read as best is the best so far (how often the agent pulls that
-arm is in the table above). Data: `analysis/results/memory_probe.csv`, written by {measured_by(memory)}.
+arm is in the table above). The last column fits a head of one hidden layer of 64 units on the same trials to choose
+as Gittins would from that state: the share of the other trials' pulls where it does (the agent's own share is the
+table above's "pulls as Gittins"). Data: `analysis/results/memory_probe.csv`, written by {measured_by(memory)}.
 
 {players_table(memory, MEMORY_PROBE_FIGURES)}
 """
@@ -189,6 +192,7 @@ BEHAVIOUR_FIGURES = {
     "switches": ("switches", "{:.1f}"),
     "switches back": ("switches_back", "{:.2f}"),
     "best arm so far, pulled": ("best_so_far_pulled", "{:.2f}"),
+    "pulls as Gittins": ("gittins_pulls", "{:.2f}"),
 }
 MEMORY_PROBE_FIGURES = {
     "state size": ("state_size", "{:.0f}"),
@@ -196,6 +200,7 @@ MEMORY_PROBE_FIGURES = {
     "best constant guess": ("tried_majority", "{:.3f}"),
     "win rates, R^2": ("win_rate_r2", "{:.2f}"),
     "best arm so far, read right": ("best_arm_read", "{:.2f}"),
+    "as Gittins, by a fitted head": ("gittins_head", "{:.2f}"),
 }
 
 

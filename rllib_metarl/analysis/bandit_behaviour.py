@@ -15,7 +15,10 @@ equals its table figure, and each pull is recorded. Per player, pooled over its 
 - ``switches_back``: the share of those changes that go back to an arm the trial has pulled before (an index policy
   such as Gittins' leaves an arm only for a better one, and with many arms that is almost always an untried arm);
 - ``best_so_far_pulled``: the share of pulls (after the first) that go to the best arm so far, the pulled arm of
-  highest posterior mean win rate (ties count); the others try a new arm or go back to a worse one.
+  highest posterior mean win rate (ties count); the others try a new arm or go back to a worse one;
+- ``gittins_pulls``: the share of pulls (after the first) that the Gittins index policy would make after the same
+  earlier pulls (one of its arms of highest index, with the discount the table tuned for the cell). Gittins scores 1;
+  a player that only exploits agrees with it where exploiting is what the index says.
 
 An agent row whose checkpoint is not on this machine is left out, with a line saying so. Writes
 ``bandit_behaviour.csv`` beside the tables (with the command that measured each row), one cell's rows replaced by the
@@ -34,6 +37,7 @@ import pandas as pd
 from rllib_metarl.analysis.recipe import BEST, RL2
 from rllib_metarl.analysis.regret import merge_summary
 from rllib_metarl.analysis.rl2_tables import Cell, bandit_cell, parameters_of
+from rllib_metarl.baselines.bandits import gittins_indices
 from rllib_metarl.baselines.play import baseline_steps
 from rllib_metarl.baselines.tuning import BANDIT_BASELINES
 from rllib_metarl.evaluation import load_module, module_path, play_module, training_env_of
@@ -48,19 +52,36 @@ BEHAVIOUR_COLUMNS = (
     "switches",
     "switches_back",
     "best_so_far_pulled",
+    "gittins_pulls",
 )
+GITTINS = "Gittins"  # the table row whose tuned discount the Gittins choices use
+
+
+def counts_before_each_step(actions: np.ndarray, rewards: np.ndarray, num_arms: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per (trial, step, arm): how often the arm was pulled before the step, and how often it paid."""
+    pulled = np.eye(num_arms)[actions]  # (trial, step, arm)
+    paid = pulled * rewards[..., None]
+    return pulled.cumsum(axis=1) - pulled, paid.cumsum(axis=1) - paid
 
 
 def tally_before_each_step(actions: np.ndarray, rewards: np.ndarray, num_arms: int) -> tuple[np.ndarray, np.ndarray]:
     """Per (trial, step, arm), from the pulls before the step: whether the arm was pulled, and its posterior mean
     win rate under the uniform prior, (wins + 1) / (pulls + 2)."""
-    pulled = np.eye(num_arms)[actions]  # (trial, step, arm)
-    pulls = pulled.cumsum(axis=1) - pulled
-    wins = (pulled * rewards[..., None]).cumsum(axis=1) - pulled * rewards[..., None]
+    pulls, wins = counts_before_each_step(actions, rewards, num_arms)
     return pulls > 0, (wins + 1) / (pulls + 2)
 
 
-def behaviour(steps: pd.DataFrame) -> dict[str, float]:
+def gittins_choices(actions: np.ndarray, rewards: np.ndarray, num_arms: int, discount: float) -> np.ndarray:
+    """Per (trial, step, arm): whether the Gittins index policy with ``discount`` would pull the arm after the trial's
+    pulls before the step, i.e. whether the arm is one of those of highest index (``GittinsPolicy`` draws among them).
+    """
+    pulls, wins = counts_before_each_step(actions, rewards, num_arms)
+    wins = wins.astype(int)
+    index = gittins_indices(discount, actions.shape[1])[wins, pulls.astype(int) - wins]
+    return index == index.max(axis=-1, keepdims=True)
+
+
+def behaviour(steps: pd.DataFrame, num_arms: int, gittins_discount: float) -> dict[str, float]:
     """:data:`BEHAVIOUR_COLUMNS` of one player from its per-pull records (``trial``, ``step``, ``action``, ``reward``,
     ``optimal_action``: :func:`~rllib_metarl.evaluation.play_module`'s or
     :func:`~rllib_metarl.baselines.play.baseline_steps`'), pooled over its trials."""
@@ -74,8 +95,9 @@ def behaviour(steps: pd.DataFrame) -> dict[str, float]:
     distinct = 1 + (np.diff(np.sort(actions, axis=1), axis=1) != 0).sum(axis=1)
     last_tenth = max(1, actions.shape[1] // 10)
     switched = ~stayed
-    tried, win_rate = tally_before_each_step(actions, rewards, int(actions.max()) + 1)
+    tried, win_rate = tally_before_each_step(actions, rewards, num_arms)
     trial, step = np.indices(actions.shape)
+    as_gittins = gittins_choices(actions, rewards, num_arms, gittins_discount)[trial, step, actions]
     pulled_before = tried[trial, step, actions]
     best_so_far = pulled_before & (win_rate[trial, step, actions] == np.where(tried, win_rate, -np.inf).max(axis=-1))
     return {
@@ -86,6 +108,7 @@ def behaviour(steps: pd.DataFrame) -> dict[str, float]:
         "switches": float(switched.sum(axis=1).mean()),
         "switches_back": float(pulled_before[:, 1:][switched].mean()) if switched.any() else float("nan"),
         "best_so_far_pulled": float(best_so_far[:, 1:].mean()),
+        "gittins_pulls": float(as_gittins[:, 1:].mean()),
     }
 
 
@@ -110,23 +133,34 @@ def player_steps(row: pd.Series, cell: Cell, record_memory: bool = False) -> pd.
 
 
 def cell_rows(table: pd.DataFrame, cell: Cell) -> pd.DataFrame:
-    """``cell``'s rows of ``table`` (the saved ``rl2_tables.csv``); a cell the table lacks is a ValueError."""
+    """``cell``'s rows of ``table`` (the saved ``rl2_tables.csv``); a cell the table lacks, or whose Gittins row it
+    lacks, is a ValueError."""
     rows = table[(table["table"] == "bandits") & (table["n"] == cell.n) & (table["k"] == cell.k)]
     if rows.empty:
         raise ValueError(f"rl2_tables.csv has no bandit cell {cell.argument}: measure it with analysis.rl2_tables")
+    if not (rows["method"] == GITTINS).any():
+        raise ValueError(f"rl2_tables.csv has no {GITTINS} row for bandit cell {cell.argument}: measure the cell's "
+                         "baselines with analysis.rl2_tables")  # fmt: skip
     return rows
+
+
+def gittins_discount(rows: pd.DataFrame) -> float:
+    """The discount the table tuned for the Gittins row of a cell's ``rows`` (:func:`cell_rows`)."""
+    return parameters_of(rows.loc[rows["method"] == GITTINS, "parameter"].iloc[0])["discount"]
 
 
 def measure_cell(table: pd.DataFrame, cell: Cell) -> pd.DataFrame:
     """One row per player of ``cell`` in ``table`` (the saved ``rl2_tables.csv``): its return and behaviour."""
     measured = []
-    for _, row in cell_rows(table, cell).iterrows():
+    rows = cell_rows(table, cell)
+    discount = gittins_discount(rows)
+    for _, row in rows.iterrows():
         steps = player_steps(row, cell)
         if steps is None:
             continue
         returns = steps.groupby("trial")["reward"].sum()
         measured.append({"task": cell.label, "table": cell.table, "n": cell.n, "k": cell.k, "method": row["method"],
-                         "return": float(returns.mean()), **behaviour(steps)})  # fmt: skip
+                         "return": float(returns.mean()), **behaviour(steps, int(cell.k), discount)})  # fmt: skip
         figures = "  ".join(f"{name} {measured[-1][name]:.3f}" for name in BEHAVIOUR_COLUMNS)
         print(f"  {cell.label:>14}  {row['method']:<14} return {measured[-1]['return']:7.2f}  {figures}", flush=True)
     return pd.DataFrame(measured)

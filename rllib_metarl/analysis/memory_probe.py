@@ -17,7 +17,16 @@ state after it read the step's input, i.e. what it chose the step's pull from. R
   arm so far (the tried arm of highest posterior mean; ties count). How often the agent pulls that arm is the
   behaviour analysis' ``best_so_far_pulled``.
 
-A linear read-out is a lower bound on what the state holds (a policy head with hidden layers may read more). An agent
+A linear read-out is a lower bound on what the state holds (a policy head with hidden layers may read more). What
+matters to a policy is whether its head could choose well from the state, so one more figure fits a head:
+
+- ``gittins_head``: a head of one hidden layer of ``HEAD_UNITS`` tanh units, as wide as the recipes' policy heads,
+  fitted by cross-entropy (on the same trials as the read-outs) to choose among the arms the Gittins index policy
+  would pull after the same earlier pulls (the behaviour analysis' ``gittins_pulls`` choices): the share of the other
+  trials' pulls (after the first) where its choice is one of them. Against the agent's own ``gittins_pulls``, it says
+  whether an agent that plays less like Gittins lacks the memory or a head that uses it.
+
+An agent
 row whose checkpoint is not on this machine is left out, with a line saying so. Writes ``memory_probe.csv`` beside
 the tables, one cell's rows replaced by the next measurement of that cell.
 """
@@ -26,9 +35,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import torch
 
 from rllib_metarl.analysis.bandit_behaviour import (
     cell_rows,
+    gittins_choices,
+    gittins_discount,
     player_steps,
     read_table_cells,
     save_cells,
@@ -40,7 +52,11 @@ from rllib_metarl.analysis.rl2_tables import Cell
 OUTPUT_FILE = "memory_probe.csv"
 FIT_SHARE = 0.7  # trials the read-outs are fitted on; the rest score them
 RIDGE = 1e-2  # the regressions' penalty on the weights
-PROBE_COLUMNS = ("state_size", "tried_accuracy", "tried_majority", "win_rate_r2", "best_arm_read")
+HEAD_UNITS = 64  # the fitted head's hidden layer
+HEAD_EPOCHS = 40  # passes over the fitted trials' pulls
+HEAD_BATCH = 512  # pulls per gradient step
+HEAD_LR = 1e-3  # Adam's learning rate
+PROBE_COLUMNS = ("state_size", "tried_accuracy", "tried_majority", "win_rate_r2", "best_arm_read", "gittins_head")
 
 
 def ridge_readout(memory: np.ndarray, targets: np.ndarray, fit: np.ndarray) -> np.ndarray:
@@ -51,9 +67,33 @@ def ridge_readout(memory: np.ndarray, targets: np.ndarray, fit: np.ndarray) -> n
     return inputs @ np.linalg.solve(gram, inputs[fit].T @ targets[fit])
 
 
-def probe(memory: np.ndarray, actions: np.ndarray, rewards: np.ndarray, num_arms: int) -> dict[str, float]:
+def fitted_head_choices(memory: np.ndarray, choices: np.ndarray, fit: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The arm that a head of one hidden layer picks from each row of ``memory`` (rows, units), fitted on the ``fit``
+    rows to put its probability on each row's ``choices`` (rows, arms; True for an arm to choose, spread evenly).
+    The inputs are standardised on the fitted rows; ``seed`` fixes the head's weights and its batches."""
+    scale = memory[fit].std(axis=0) + 1e-6
+    inputs = torch.as_tensor((memory - memory[fit].mean(axis=0)) / scale, dtype=torch.float32)
+    targets = torch.as_tensor(choices / choices.sum(axis=1, keepdims=True), dtype=torch.float32)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        head = torch.nn.Sequential(torch.nn.Linear(inputs.shape[1], HEAD_UNITS), torch.nn.Tanh(),
+                                   torch.nn.Linear(HEAD_UNITS, choices.shape[1]))  # fmt: skip
+        optimizer = torch.optim.Adam(head.parameters(), lr=HEAD_LR)
+        fitted = torch.as_tensor(np.flatnonzero(fit))
+        for _ in range(HEAD_EPOCHS):
+            for batch in fitted[torch.randperm(len(fitted))].split(HEAD_BATCH):
+                loss = -(targets[batch] * torch.log_softmax(head(inputs[batch]), dim=-1)).sum(dim=-1).mean()
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+        with torch.no_grad():
+            return head(inputs).argmax(dim=-1).numpy()
+
+
+def probe(memory: np.ndarray, actions: np.ndarray, rewards: np.ndarray, num_arms: int,
+          gittins_discount: float) -> dict[str, float]:  # fmt: skip
     """:data:`PROBE_COLUMNS` from per-step states ``memory`` (trial, step, units) and the trials' ``actions`` and
-    ``rewards`` (trial, step)."""
+    ``rewards`` (trial, step); the Gittins choices use ``gittins_discount``."""
     trials, length, units = memory.shape
     tallies = tally_before_each_step(actions, rewards, num_arms)
     tried, win_rate = (array.reshape(trials * length, num_arms) for array in tallies)
@@ -69,19 +109,25 @@ def probe(memory: np.ndarray, actions: np.ndarray, rewards: np.ndarray, num_arms
     read_pick = np.where(tried_read, rate_read, -np.inf).argmax(axis=1)
     picked = np.arange(len(read_pick)), read_pick
     read_right = tried[picked] & (win_rate[picked] == best_rate)
+    gittins = gittins_choices(actions, rewards, num_arms, gittins_discount).reshape(trials * length, num_arms)
+    head_pick = fitted_head_choices(states, gittins, fit)
+    after_first = np.tile(np.arange(length) > 0, trials)
     return {
         "state_size": float(units),
         "tried_accuracy": float((tried_read[scored] == tried[scored]).mean()),
         "tried_majority": float((majority == tried[scored]).mean()),
         "win_rate_r2": float(1 - (residual**2).mean() / (spread**2).mean()),
         "best_arm_read": float(read_right[scored & tried.any(axis=1)].mean()),
+        "gittins_head": float(gittins[np.arange(len(head_pick)), head_pick][scored & after_first].mean()),
     }
 
 
 def measure_cell(table: pd.DataFrame, cell: Cell) -> pd.DataFrame:
     """One row per RL^2 agent of ``cell`` in ``table`` (the saved ``rl2_tables.csv``): its return and probe."""
     measured = []
-    for _, row in cell_rows(table, cell).iterrows():
+    rows = cell_rows(table, cell)
+    discount = gittins_discount(rows)
+    for _, row in rows.iterrows():
         if row["method"] != RL2:
             continue
         steps = player_steps(row, cell, record_memory=True)
@@ -91,7 +137,7 @@ def measure_cell(table: pd.DataFrame, cell: Cell) -> pd.DataFrame:
         shape = (steps["trial"].nunique(), cell.n)
         actions, rewards = (steps[column].to_numpy().reshape(shape) for column in ("action", "reward"))
         memory = np.stack(steps["memory"].to_numpy()).reshape(*shape, -1)
-        figures = probe(memory, actions.astype(int), rewards, int(cell.k))
+        figures = probe(memory, actions.astype(int), rewards, int(cell.k), discount)
         measured.append({"task": cell.label, "table": cell.table, "n": cell.n, "k": cell.k, "method": row["method"],
                          "return": float(rewards.sum(axis=1).mean()), **figures})  # fmt: skip
         shown = "  ".join(f"{name} {figures[name]:.3f}" for name in PROBE_COLUMNS[1:])

@@ -9,8 +9,8 @@ from conftest import run_script
 
 from rllib_metarl.analysis import bandit_behaviour, memory_probe, rl2_tables
 from rllib_metarl.analysis.recipe import Recipe, recipe_of
-from rllib_metarl.baselines.bandits import UCB1Policy
-from rllib_metarl.baselines.play import play_baseline
+from rllib_metarl.baselines.bandits import GittinsPolicy, GreedyPolicy, UCB1Policy
+from rllib_metarl.baselines.play import baseline_steps, play_baseline
 
 
 def test_markdown_marks_paper_figures_outside_our_interval():
@@ -111,7 +111,7 @@ def test_behaviour_pools_stays_after_wins_and_losses_over_trials():
     actions, rewards = [0, 0, 1, 1, 2, 2, 2, 2], [1, 0, 0, 1, 1, 1, 0, 0]
     steps = pd.DataFrame({"trial": [0] * 4 + [1] * 4, "step": [0, 1, 2, 3] * 2, "action": actions, "reward": rewards,
                           "optimal_action": [2] * 8})  # fmt: skip
-    figures = bandit_behaviour.behaviour(steps)
+    figures = bandit_behaviour.behaviour(steps, num_arms=3, gittins_discount=0.9)
     assert figures["stay_after_win"] == 1.0  # wins (trial/pull) 0/0, 1/0, 1/1: each followed by the same arm
     assert figures["stay_after_loss"] == 2 / 3  # losses 0/1 (left), 0/2 and 1/2 (stayed)
     assert figures["arms_tried"] == 1.5 and figures["best_arm_share_last_tenth"] == 0.5
@@ -122,7 +122,7 @@ def test_behaviour_counts_switches_back_to_an_arm_pulled_before():
     # One trial pulls 0 1 0 2 2 1: changes 0->1 (new), 1->0 (back), 0->2 (new), 2->1 (back).
     steps = pd.DataFrame({"trial": [0] * 6, "step": range(6), "action": [0, 1, 0, 2, 2, 1],
                           "reward": [0, 0, 0, 1, 0, 0], "optimal_action": [2] * 6})  # fmt: skip
-    figures = bandit_behaviour.behaviour(steps)
+    figures = bandit_behaviour.behaviour(steps, num_arms=3, gittins_discount=0.9)
     assert figures["switches"] == 4 and figures["switches_back"] == 0.5
     # The best arm so far (wins/pulls) before pulls 1-5: arm 0 (0/1); arms 0 and 1 tied (0/1 each); arm 1 (0/1 beats
     # arm 0's 0/2); arm 2 (1/1); arm 2 (1/2). Pulled: 1 (new), 0 (best), 2 (new), 2 (best), 1 (worse).
@@ -134,6 +134,28 @@ def test_the_tally_before_each_step_counts_the_earlier_pulls_only():
     tried, win_rate = bandit_behaviour.tally_before_each_step(np.array([[0, 0, 1, 1]]), np.array([[1, 0, 0, 1]]), 2)
     assert tried[0].tolist() == [[False, False], [True, False], [True, False], [True, True]]
     np.testing.assert_allclose(win_rate[0], [[0.5, 0.5], [2 / 3, 0.5], [0.5, 0.5], [0.5, 1 / 3]])
+
+
+def test_gittins_would_pull_the_arms_of_highest_index_after_the_earlier_pulls():
+    # Arm 0 pays, then arm 1 fails (trial 0); arm 0 fails, then arm 1 pays (trial 1). Every arm is untried before the
+    # first pull; after it a winning arm (index above 1/2) beats the untried ones, and untried ones beat a losing arm.
+    choices = bandit_behaviour.gittins_choices(np.array([[0, 1, 2], [0, 1, 2]]), np.array([[1, 0, 0], [0, 1, 0]]), 3,
+                                               discount=0.9)  # fmt: skip
+    assert choices[:, 0].all()
+    assert choices[0, 1].tolist() == [True, False, False] and choices[0, 2].tolist() == [True, False, False]
+    assert choices[1, 1].tolist() == [False, True, True] and choices[1, 2].tolist() == [False, True, False]
+
+
+def test_the_gittins_player_plays_as_gittins_and_greedy_does_not_always():
+    env_config = {"num_arms": 10, "trial_length": 30, "meta": True}
+    figures = {
+        policy.name: bandit_behaviour.behaviour(baseline_steps(policy, "k_armed", env_config, 200, seed=4)[1], 10, 0.9)
+        for policy in (GittinsPolicy(discount=0.9), GreedyPolicy())
+    }
+    assert figures["Gittins"]["gittins_pulls"] == 1.0
+    # Greedy values an untried arm at its prior mean, 1/2: it stays on an arm as good as that, where Gittins, which
+    # values what a pull teaches, tries a new one.
+    assert figures["Greedy"]["gittins_pulls"] < 0.95
 
 
 def test_a_player_that_always_pulls_the_best_arm_so_far_scores_one():
@@ -149,7 +171,7 @@ def test_a_player_that_always_pulls_the_best_arm_so_far_scores_one():
         rewards[:, step] = rng.random(trials) < chances[np.arange(trials), actions[:, step]]
     steps = pd.DataFrame({"trial": np.repeat(np.arange(trials), length), "step": np.tile(np.arange(length), trials),
                           "action": actions.ravel(), "reward": rewards.ravel(), "optimal_action": 0})  # fmt: skip
-    assert bandit_behaviour.behaviour(steps)["best_so_far_pulled"] == 1.0
+    assert bandit_behaviour.behaviour(steps, arms, gittins_discount=0.9)["best_so_far_pulled"] == 1.0
 
 
 def test_behaviour_reads_the_tables_rows_and_names_what_it_cannot_play(tmp_path, capsys):
@@ -160,14 +182,20 @@ def test_behaviour_reads_the_tables_rows_and_names_what_it_cannot_play(tmp_path,
             for method, parameter, checkpoint, explore in (("UCB1", "c=0.1", None, None),
                                                            ("RL^2", None, str(tmp_path / "gone"), False))]  # fmt: skip
     pd.DataFrame(rows).to_csv(tmp_path / "rl2_tables.csv", index=False)
+    with pytest.raises(SystemExit) as exit_info:  # the Gittins choices need the discount the table tuned
+        bandit_behaviour.main(["--bandit-cells", "10x5", "--output-dir", str(tmp_path)])
+    assert exit_info.value.code == 2 and "no Gittins row for bandit cell 10x5" in capsys.readouterr().err
+    rows.append({**rows[0], "method": "Gittins", "parameter": "discount=0.5"})
+    pd.DataFrame(rows).to_csv(tmp_path / "rl2_tables.csv", index=False)
     with pytest.raises(SystemExit) as exit_info:
         bandit_behaviour.main(["--bandit-cells", "10x5", "100x50", "--output-dir", str(tmp_path)])
     assert exit_info.value.code == 2 and "no bandit cell 100x50" in capsys.readouterr().err
     assert not (tmp_path / bandit_behaviour.OUTPUT_FILE).exists()  # nothing played before the bad cell was named
     frame = bandit_behaviour.main(["--bandit-cells", "10x5", "--output-dir", str(tmp_path)])
-    assert frame["method"].tolist() == ["UCB1"] and "RL^2           left out" in capsys.readouterr().out
+    assert frame["method"].tolist() == ["UCB1", "Gittins"] and "RL^2           left out" in capsys.readouterr().out
     ucb = play_baseline(UCB1Policy(c=0.1), "k_armed", {"num_arms": 5, "trial_length": 10, "meta": True}, 40, seed=3)
     assert frame["return"].iloc[0] == pytest.approx(ucb["return"].mean())  # the row's trials, seed and parameter
+    assert frame["gittins_pulls"].tolist()[1] == 1.0
 
 
 def test_recipes_name_everything_beyond_rl2():
