@@ -26,9 +26,8 @@ matters to a policy is whether its head could choose well from the state, so one
   trials' pulls (after the first) where its choice is one of them. Against the agent's own ``gittins_pulls``, it says
   whether an agent that plays less like Gittins lacks the memory or a head that uses it.
 
-An agent
-row whose checkpoint is not on this machine is left out, with a line saying so. Writes ``memory_probe.csv`` beside
-the tables, one cell's rows replaced by the next measurement of that cell.
+An agent row whose checkpoint is not on this machine is left out, with a line saying so. Writes ``memory_probe.csv``
+beside the tables, one cell's rows replaced by the next measurement of that cell.
 """
 
 from __future__ import annotations
