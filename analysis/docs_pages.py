@@ -169,9 +169,11 @@ Each RL^2 agent replayed on the same trials, its policy's recurrent state record
 read-outs of that state, fitted on 70% of the trials and scored on the rest, of the tally of the earlier pulls: which
 arms were pulled (share of (pull, arm) pairs read right, against the best constant guess per arm), each pulled arm's
 posterior mean win rate (R^2), and whether the arm read as best is the best so far (how often the agent pulls that
-arm is in the table above). The last column fits a head of one hidden layer of 64 units on the same trials to choose
-as Gittins would from that state: the share of the other trials' pulls where it does (the agent's own share is the
-table above's "pulls as Gittins"). Data: `analysis/results/memory_probe.csv`, written by {measured_by(memory)}.
+arm is in the table above). The last two columns replay the trials with Gittins choosing every pull while the agent's
+core reads them, and fit a head of one hidden layer of 64 units on 70% of them to choose as Gittins would, from the
+core's state and, for reference, from the exact tally: the share of the other trials' pulls where it does (the
+agent's own share is the table above's "pulls as Gittins").
+Data: `analysis/results/memory_probe.csv`, written by {measured_by(memory)}.
 
 {players_table(memory, MEMORY_PROBE_FIGURES)}
 """
@@ -200,7 +202,8 @@ MEMORY_PROBE_FIGURES = {
     "best constant guess": ("tried_majority", "{:.3f}"),
     "win rates, R^2": ("win_rate_r2", "{:.2f}"),
     "best arm so far, read right": ("best_arm_read", "{:.2f}"),
-    "as Gittins, by a fitted head": ("gittins_head", "{:.2f}"),
+    "as Gittins, a head on the state": ("gittins_head", "{:.2f}"),
+    "as Gittins, a head on the tally": ("gittins_head_tally", "{:.2f}"),
 }
 
 

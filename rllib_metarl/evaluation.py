@@ -133,12 +133,16 @@ def play_module(
     *,
     stream: int = HELD_OUT_STREAM,
     record_memory: bool = False,
+    driver: Any = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`evaluate_module`'s trials, plus one row per step for behavioural analyses (empty unless
     ``record_steps``): ``trial``, ``step``, ``action``, ``reward`` and every scalar the env put in ``info``
     (the two-step task's ``common`` and ``rewarded``, a bandit's running ``regret``, Harlow's ``correct``, ...).
     With ``record_memory`` each row also holds ``memory``: the policy's recurrent state from which it chose the step's
     action (:func:`~rllib_metarl.models.state.policy_memory`, float32), for probes of what the core remembers.
+    With a ``driver`` (a bandit baseline, :class:`~rllib_metarl.baselines.bandits.BanditPolicy`) the driver chooses
+    every action and the agent's core reads the trial as it goes: what the agent's memory makes of another player's
+    trials. The driver's draws (its tie-breaks) come from a generator seeded like torch's, by each batch's first seed.
     """
     import torch
 
@@ -152,7 +156,11 @@ def play_module(
             _check_compatible(module, envs)
             seeds = all_seeds[start : start + count]
             torch.manual_seed(int(seeds[0]))
-            trials += _play_batch(module, envs, seeds, explore, first_trial=start, steps=steps, memory=record_memory)
+            if driver is not None:
+                trial_length = get_task(task_name).trial_length_of(env_config)
+                driver.reset(count, envs.single_action_space.n, trial_length, np.random.default_rng(int(seeds[0])))
+            trials += _play_batch(module, envs, seeds, explore, first_trial=start, steps=steps, memory=record_memory,
+                                  driver=driver)  # fmt: skip
             bar.update(count)
     return pd.DataFrame(trials), pd.DataFrame(steps or [])
 
@@ -177,9 +185,11 @@ def _play_batch(
     first_trial: int,
     steps: list[dict[str, Any]] | None,
     memory: bool = False,
+    driver: Any = None,
 ) -> list[dict[str, Any]]:
     """One trial in each copy of the vector env ``envs``, copy i reset with ``seeds[i]``; with ``memory`` each step's
-    record holds the policy's state after reading the step's input."""
+    record holds the policy's state after reading the step's input; with a ``driver`` (reset for this batch) the
+    driver chooses the actions."""
     import torch
     from ray.rllib.core.columns import Columns
 
@@ -196,13 +206,17 @@ def _play_batch(
         batch = {Columns.OBS: torch.as_tensor(observations).unsqueeze(1), Columns.STATE_IN: state}
         out = module.forward_inference(batch)
         logits = out[Columns.ACTION_DIST_INPUTS][:, 0]
-        if explore:
+        if driver is not None:
+            actions = driver.act()
+        elif explore:
             actions = torch.distributions.Categorical(logits=logits).sample().numpy()
         else:
             actions = logits.argmax(-1).numpy()
         state = out[Columns.STATE_OUT]
         memories = policy_memory(state).astype(np.float32) if memory else None
         observations, rewards, terminated, truncated, infos = envs.step(actions)
+        if driver is not None:
+            driver.update(actions, rewards)
         for i in np.flatnonzero(active):  # a copy that ended is restarted by the vector env: ignore it from then on
             if steps is not None:
                 steps.append({"trial": first_trial + i, "step": int(lengths[i]), "action": int(actions[i]),

@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -112,10 +113,10 @@ def behaviour(steps: pd.DataFrame, num_arms: int, gittins_discount: float) -> di
     }
 
 
-def player_steps(row: pd.Series, cell: Cell, record_memory: bool = False) -> pd.DataFrame | None:
+def player_steps(row: pd.Series, cell: Cell, record_memory: bool = False, driver: Any = None) -> pd.DataFrame | None:
     """The per-pull records of one table row played as the table measured it, for an agent with its policy's state
-    at each pull if ``record_memory`` (:func:`~rllib_metarl.evaluation.play_module`); None for an agent whose
-    checkpoint is not on this machine."""
+    at each pull if ``record_memory``, and with a ``driver`` (a bandit baseline) choosing the agent's pulls
+    (:func:`~rllib_metarl.evaluation.play_module`); None for an agent whose checkpoint is not on this machine."""
     trials, seed = int(row["trials"]), int(row["seed"])
     if row["method"] in (RL2, BEST):
         try:
@@ -125,7 +126,7 @@ def player_steps(row: pd.Series, cell: Cell, record_memory: bool = False) -> pd.
             return None
         env_config = {**cell.env_config, **wrapper_settings((training_env_of(row["checkpoint"]) or ("", {}))[1])}
         _, steps = play_module(load_module(row["checkpoint"]), cell.task, env_config, trials, seed,
-                               explore=bool(row["explore"]), record_memory=record_memory)  # fmt: skip
+                               explore=bool(row["explore"]), record_memory=record_memory, driver=driver)  # fmt: skip
         return steps
     policy = BANDIT_BASELINES[row["method"]].make(**parameters_of(row["parameter"]))
     _, steps = baseline_steps(policy, cell.task, cell.env_config, trials, seed)

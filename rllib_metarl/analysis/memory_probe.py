@@ -17,14 +17,21 @@ state after it read the step's input, i.e. what it chose the step's pull from. R
   arm so far (the tried arm of highest posterior mean; ties count). How often the agent pulls that arm is the
   behaviour analysis' ``best_so_far_pulled``.
 
-A linear read-out is a lower bound on what the state holds (a policy head with hidden layers may read more). What
-matters to a policy is whether its head could choose well from the state, so one more figure fits a head:
+A linear read-out is a lower bound on what the state holds (a policy head with hidden layers may read more). What a
+policy needs is a head that chooses well from the state, so two more figures fit one, on trials that Gittins plays:
+the same held-out trials are played again with the Gittins index policy (the cell's tuned discount) choosing every
+pull while the agent's core reads the trial, and a head of one hidden layer of ``HEAD_UNITS`` tanh units is fitted by
+cross-entropy on the first ``FIT_SHARE`` of them to choose among the arms Gittins would pull:
 
-- ``gittins_head``: a head of one hidden layer of ``HEAD_UNITS`` tanh units, as wide as the recipes' policy heads,
-  fitted by cross-entropy (on the same trials as the read-outs) to choose among the arms the Gittins index policy
-  would pull after the same earlier pulls (the behaviour analysis' ``gittins_pulls`` choices): the share of the other
-  trials' pulls (after the first) where its choice is one of them. Against the agent's own ``gittins_pulls``, it says
-  whether an agent that plays less like Gittins lacks the memory or a head that uses it.
+- ``gittins_head``: from the core's state, the share of the other trials' pulls (after the first) where the head
+  chooses an arm Gittins would;
+- ``gittins_head_tally``: the same head and fit from the exact tally (each arm's pulls and wins), for reference. It is
+  not a bound: the head has weights of its own for each arm and must learn the index function once per arm, and a
+  core's learned codes can be easier to read than raw counts.
+
+Set beside the agent's own ``gittins_pulls`` (the behaviour analysis): a ``gittins_head`` well above it says the state
+supports more Gittins-like choices than the agent's policy makes; one near ``gittins_head_tally`` says the state holds
+about as much of what this head needs as the tally itself.
 
 An agent row whose checkpoint is not on this machine is left out, with a line saying so. Writes ``memory_probe.csv``
 beside the tables, one cell's rows replaced by the next measurement of that cell.
@@ -38,6 +45,7 @@ import torch
 
 from rllib_metarl.analysis.bandit_behaviour import (
     cell_rows,
+    counts_before_each_step,
     gittins_choices,
     gittins_discount,
     player_steps,
@@ -47,15 +55,17 @@ from rllib_metarl.analysis.bandit_behaviour import (
 )
 from rllib_metarl.analysis.recipe import RL2
 from rllib_metarl.analysis.rl2_tables import Cell
+from rllib_metarl.baselines.bandits import GittinsPolicy
 
 OUTPUT_FILE = "memory_probe.csv"
 FIT_SHARE = 0.7  # trials the read-outs are fitted on; the rest score them
 RIDGE = 1e-2  # the regressions' penalty on the weights
 HEAD_UNITS = 64  # the fitted head's hidden layer
-HEAD_EPOCHS = 40  # passes over the fitted trials' pulls
+HEAD_EPOCHS = 100  # passes over the fitted trials' pulls
 HEAD_BATCH = 512  # pulls per gradient step
 HEAD_LR = 1e-3  # Adam's learning rate
-PROBE_COLUMNS = ("state_size", "tried_accuracy", "tried_majority", "win_rate_r2", "best_arm_read", "gittins_head")
+PROBE_COLUMNS = ("state_size", "tried_accuracy", "tried_majority", "win_rate_r2", "best_arm_read")
+GITTINS_HEAD_COLUMNS = ("gittins_head", "gittins_head_tally")
 
 
 def ridge_readout(memory: np.ndarray, targets: np.ndarray, fit: np.ndarray) -> np.ndarray:
@@ -89,10 +99,9 @@ def fitted_head_choices(memory: np.ndarray, choices: np.ndarray, fit: np.ndarray
             return head(inputs).argmax(dim=-1).numpy()
 
 
-def probe(memory: np.ndarray, actions: np.ndarray, rewards: np.ndarray, num_arms: int,
-          gittins_discount: float) -> dict[str, float]:  # fmt: skip
+def probe(memory: np.ndarray, actions: np.ndarray, rewards: np.ndarray, num_arms: int) -> dict[str, float]:
     """:data:`PROBE_COLUMNS` from per-step states ``memory`` (trial, step, units) and the trials' ``actions`` and
-    ``rewards`` (trial, step); the Gittins choices use ``gittins_discount``."""
+    ``rewards`` (trial, step)."""
     trials, length, units = memory.shape
     tallies = tally_before_each_step(actions, rewards, num_arms)
     tried, win_rate = (array.reshape(trials * length, num_arms) for array in tallies)
@@ -108,17 +117,29 @@ def probe(memory: np.ndarray, actions: np.ndarray, rewards: np.ndarray, num_arms
     read_pick = np.where(tried_read, rate_read, -np.inf).argmax(axis=1)
     picked = np.arange(len(read_pick)), read_pick
     read_right = tried[picked] & (win_rate[picked] == best_rate)
-    gittins = gittins_choices(actions, rewards, num_arms, gittins_discount).reshape(trials * length, num_arms)
-    head_pick = fitted_head_choices(states, gittins, fit)
-    after_first = np.tile(np.arange(length) > 0, trials)
     return {
         "state_size": float(units),
         "tried_accuracy": float((tried_read[scored] == tried[scored]).mean()),
         "tried_majority": float((majority == tried[scored]).mean()),
         "win_rate_r2": float(1 - (residual**2).mean() / (spread**2).mean()),
         "best_arm_read": float(read_right[scored & tried.any(axis=1)].mean()),
-        "gittins_head": float(gittins[np.arange(len(head_pick)), head_pick][scored & after_first].mean()),
     }
+
+
+def gittins_heads(memory: np.ndarray, actions: np.ndarray, rewards: np.ndarray, num_arms: int,
+                  gittins_discount: float) -> dict[str, float]:  # fmt: skip
+    """:data:`GITTINS_HEAD_COLUMNS` from per-step states ``memory`` (trial, step, units) of trials whose ``actions``
+    and ``rewards`` (trial, step) Gittins played (with ``gittins_discount``, the discount of its choices here)."""
+    trials, length, units = memory.shape
+    fit = np.repeat(np.arange(trials) < round(FIT_SHARE * trials), length)
+    scored = ~fit & np.tile(np.arange(length) > 0, trials)
+    gittins = gittins_choices(actions, rewards, num_arms, gittins_discount).reshape(trials * length, num_arms)
+    tally = np.concatenate(counts_before_each_step(actions, rewards, num_arms), axis=-1).reshape(trials * length, -1)
+    figures = {}
+    for column, inputs in zip(GITTINS_HEAD_COLUMNS, (memory.reshape(trials * length, units), tally), strict=True):
+        picks = fitted_head_choices(inputs.astype(np.float64), gittins, fit)
+        figures[column] = float(gittins[np.arange(len(picks)), picks][scored].mean())
+    return figures
 
 
 def measure_cell(table: pd.DataFrame, cell: Cell) -> pd.DataFrame:
@@ -129,19 +150,27 @@ def measure_cell(table: pd.DataFrame, cell: Cell) -> pd.DataFrame:
     for _, row in rows.iterrows():
         if row["method"] != RL2:
             continue
-        steps = player_steps(row, cell, record_memory=True)
-        if steps is None:
+        own = trial_arrays(player_steps(row, cell, record_memory=True), cell)
+        if own is None:
             continue
-        steps = steps.sort_values(["trial", "step"])
-        shape = (steps["trial"].nunique(), cell.n)
-        actions, rewards = (steps[column].to_numpy().reshape(shape) for column in ("action", "reward"))
-        memory = np.stack(steps["memory"].to_numpy()).reshape(*shape, -1)
-        figures = probe(memory, actions.astype(int), rewards, int(cell.k), discount)
+        driven = trial_arrays(player_steps(row, cell, record_memory=True, driver=GittinsPolicy(discount)), cell)
+        figures = {**probe(*own, int(cell.k)), **gittins_heads(*driven, int(cell.k), discount)}
         measured.append({"task": cell.label, "table": cell.table, "n": cell.n, "k": cell.k, "method": row["method"],
-                         "return": float(rewards.sum(axis=1).mean()), **figures})  # fmt: skip
-        shown = "  ".join(f"{name} {figures[name]:.3f}" for name in PROBE_COLUMNS[1:])
+                         "return": float(own[2].sum(axis=1).mean()), **figures})  # fmt: skip
+        shown = "  ".join(f"{name} {figures[name]:.3f}" for name in (*PROBE_COLUMNS[1:], *GITTINS_HEAD_COLUMNS))
         print(f"  {cell.label:>14}  {row['method']:<6} state {figures['state_size']:.0f}  {shown}", flush=True)
     return pd.DataFrame(measured)
+
+
+def trial_arrays(steps: pd.DataFrame | None, cell: Cell) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """A player's per-pull records with states (:func:`player_steps`) as (trial, step) arrays: the states (with a last
+    axis of units), the actions and the rewards; None for none."""
+    if steps is None:
+        return None
+    steps = steps.sort_values(["trial", "step"])
+    shape = (steps["trial"].nunique(), cell.n)
+    actions, rewards = (steps[column].to_numpy().reshape(shape) for column in ("action", "reward"))
+    return np.stack(steps["memory"].to_numpy()).reshape(*shape, -1), actions.astype(int), rewards
 
 
 def main(argv: list[str] | None = None) -> pd.DataFrame:
