@@ -104,7 +104,7 @@ def test_tables_command_with_trained_agents(tmp_path):
     assert probed.index.tolist() == ["RL^2"] and probed.loc["RL^2", "return"] == pytest.approx(measured["RL^2"])
     assert probed.loc["RL^2", "state_size"] > 0
     assert probed.loc["RL^2", ["tried_accuracy", "tried_majority", "best_arm_read"]].between(0, 1).all()
-    assert probed.loc["RL^2", ["gittins_head", "gittins_head_tally"]].between(0, 1).all()  # heads fitted on Gittins' play
+    assert probed.loc["RL^2", ["gittins_head", "gittins_head_tally"]].between(0, 1).all()  # fitted on Gittins' play
 
 
 def test_behaviour_pools_stays_after_wins_and_losses_over_trials():
