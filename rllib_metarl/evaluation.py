@@ -6,7 +6,7 @@ import json
 import logging
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,9 @@ from rllib_metarl.tasks.vector import copy_info, scalar_info
 from rllib_metarl.utils.progress import progress
 from rllib_metarl.utils.seeding import HELD_OUT_STREAM, trial_seeds
 from rllib_metarl.utils.stats import mean_interval
+
+if TYPE_CHECKING:
+    from rllib_metarl.baselines.bandits import BanditPolicy
 
 MODULE_SUBDIR = Path("learner_group", "learner", "rl_module", "default_policy")
 
@@ -133,14 +136,14 @@ def play_module(
     *,
     stream: int = HELD_OUT_STREAM,
     record_memory: bool = False,
-    driver: Any = None,
+    driver: BanditPolicy | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`evaluate_module`'s trials, plus one row per step for behavioural analyses (empty unless
     ``record_steps``): ``trial``, ``step``, ``action``, ``reward`` and every scalar the env put in ``info``
     (the two-step task's ``common`` and ``rewarded``, a bandit's running ``regret``, Harlow's ``correct``, ...).
     With ``record_memory`` each row also holds ``memory``: the policy's recurrent state from which it chose the step's
     action (:func:`~rllib_metarl.models.state.policy_memory`, float32), for probes of what the core remembers.
-    With a ``driver`` (a bandit baseline, :class:`~rllib_metarl.baselines.bandits.BanditPolicy`) the driver chooses
+    With a ``driver`` (a bandit baseline) the driver chooses
     every action and the agent's core reads the trial as it goes: what the agent's memory makes of another player's
     trials. The driver's draws (its tie-breaks) come from a generator seeded like torch's, by each batch's first seed.
     """
@@ -185,7 +188,7 @@ def _play_batch(
     first_trial: int,
     steps: list[dict[str, Any]] | None,
     memory: bool = False,
-    driver: Any = None,
+    driver: BanditPolicy | None = None,
 ) -> list[dict[str, Any]]:
     """One trial in each copy of the vector env ``envs``, copy i reset with ``seeds[i]``; with ``memory`` each step's
     record holds the policy's state after reading the step's input; with a ``driver`` (reset for this batch) the

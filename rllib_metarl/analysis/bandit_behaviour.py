@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,7 +37,7 @@ import pandas as pd
 from rllib_metarl.analysis.recipe import BEST, RL2
 from rllib_metarl.analysis.regret import merge_summary
 from rllib_metarl.analysis.rl2_tables import Cell, bandit_cell, parameters_of
-from rllib_metarl.baselines.bandits import gittins_indices
+from rllib_metarl.baselines.bandits import BanditPolicy, gittins_indices
 from rllib_metarl.baselines.play import baseline_steps
 from rllib_metarl.baselines.tuning import BANDIT_BASELINES
 from rllib_metarl.evaluation import load_module, module_path, play_module, training_env_of
@@ -113,7 +112,9 @@ def behaviour(steps: pd.DataFrame, num_arms: int, gittins_discount: float) -> di
     }
 
 
-def player_steps(row: pd.Series, cell: Cell, record_memory: bool = False, driver: Any = None) -> pd.DataFrame | None:
+def player_steps(
+    row: pd.Series, cell: Cell, record_memory: bool = False, driver: BanditPolicy | None = None
+) -> pd.DataFrame | None:
     """The per-pull records of one table row played as the table measured it, for an agent with its policy's state
     at each pull if ``record_memory``, and with a ``driver`` (a bandit baseline) choosing the agent's pulls
     (:func:`~rllib_metarl.evaluation.play_module`); None for an agent whose checkpoint is not on this machine."""

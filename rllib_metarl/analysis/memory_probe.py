@@ -76,6 +76,12 @@ def ridge_readout(memory: np.ndarray, targets: np.ndarray, fit: np.ndarray) -> n
     return inputs @ np.linalg.solve(gram, inputs[fit].T @ targets[fit])
 
 
+def fitted_rows(trials: int, length: int) -> np.ndarray:
+    """Which rows of ``trials`` trials of ``length`` steps, flattened trial by trial, the read-outs and heads are
+    fitted on: the first ``FIT_SHARE`` of the trials."""
+    return np.repeat(np.arange(trials) < round(FIT_SHARE * trials), length)
+
+
 def fitted_head_choices(memory: np.ndarray, choices: np.ndarray, fit: np.ndarray, seed: int = 0) -> np.ndarray:
     """The arm that a head of one hidden layer picks from each row of ``memory`` (rows, units), fitted on the ``fit``
     rows to put its probability on each row's ``choices`` (rows, arms; True for an arm to choose, spread evenly).
@@ -105,7 +111,7 @@ def probe(memory: np.ndarray, actions: np.ndarray, rewards: np.ndarray, num_arms
     trials, length, units = memory.shape
     tallies = tally_before_each_step(actions, rewards, num_arms)
     tried, win_rate = (array.reshape(trials * length, num_arms) for array in tallies)
-    fit = np.repeat(np.arange(trials) < round(FIT_SHARE * trials), length)
+    fit = fitted_rows(trials, length)
     states = memory.reshape(trials * length, units).astype(np.float64)
     tried_read = ridge_readout(states, tried.astype(float), fit) > 0.5
     majority = tried[fit].mean(axis=0) > 0.5
@@ -131,7 +137,7 @@ def gittins_heads(memory: np.ndarray, actions: np.ndarray, rewards: np.ndarray, 
     """:data:`GITTINS_HEAD_COLUMNS` from per-step states ``memory`` (trial, step, units) of trials whose ``actions``
     and ``rewards`` (trial, step) Gittins played (with ``gittins_discount``, the discount of its choices here)."""
     trials, length, units = memory.shape
-    fit = np.repeat(np.arange(trials) < round(FIT_SHARE * trials), length)
+    fit = fitted_rows(trials, length)
     scored = ~fit & np.tile(np.arange(length) > 0, trials)
     gittins = gittins_choices(actions, rewards, num_arms, gittins_discount).reshape(trials * length, num_arms)
     tally = np.concatenate(counts_before_each_step(actions, rewards, num_arms), axis=-1).reshape(trials * length, -1)
