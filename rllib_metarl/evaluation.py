@@ -143,9 +143,9 @@ def play_module(
     (the two-step task's ``common`` and ``rewarded``, a bandit's running ``regret``, Harlow's ``correct``, ...).
     With ``record_memory`` each row also holds ``memory``: the policy's recurrent state from which it chose the step's
     action (:func:`~rllib_metarl.models.state.policy_memory`, float32), for probes of what the core remembers.
-    With a ``driver`` (a bandit baseline) the driver chooses
-    every action and the agent's core reads the trial as it goes: what the agent's memory makes of another player's
-    trials. The driver's draws (its tie-breaks) come from a generator seeded like torch's, by each batch's first seed.
+    With a ``driver`` (a bandit baseline) the driver chooses every action and the agent's core reads the trial as it
+    goes: what the agent's memory makes of another player's trials. The driver's draws (its tie-breaks) come from a
+    generator seeded like torch's, by each batch's first seed.
     """
     import torch
 
