@@ -33,6 +33,8 @@ def recipe_of(settings: dict[str, Any]) -> Recipe:
     text = f"{preset.get('algo', 'ppo').upper()} + {preset.get('core', 'lstm').upper()}"
     # The heads are the architecture, like the core: an agent with other heads is still RL^2, named so.
     heads = [f"{'-'.join(map(str, preset['head_hiddens']))}-unit heads"] if preset.get("head_hiddens") else []
+    if preset.get("core") == "per_action":  # a layout of the bandit's, named where the agent is
+        heads.insert(0, "a memory row per action, scored by one head shared by all actions")
     heads += ["heads read the input"] if preset.get("heads_read_input") else []
     if heads:
         text += f" ({', '.join(heads)})"

@@ -1,8 +1,9 @@
-"""The agent's networks: memory cores (LSTM, GRU, causal attention, SNAIL, additive; ``cores``) and the
-reward-prediction head (``reward_prediction``). This package's own names need no Ray, so presets can check a choice
+"""The agent's networks: memory cores (LSTM, GRU, causal attention, SNAIL, additive, per-action; ``cores``), the
+reward-prediction head (``reward_prediction``) and the heads that score actions with shared weights
+(``action_scores``). This package's own names need no Ray, so presets can check a choice
 before Ray starts."""
 
-CORES = ("lstm", "gru", "attention", "snail", "additive")
+CORES = ("lstm", "gru", "attention", "snail", "additive", "per_action")
 CORES_WITHOUT_TOKENIZER = ("attention", "snail")  # cores that may read the raw inputs, with no MLP before them
 ATTENTION_WINDOWS = (1, 2)  # steps per attention token: the step alone, or with the one before
 REWARD_LOGITS_BETA = "reward_logits_beta"  # the reward-prediction module's weight, and its name in the metrics

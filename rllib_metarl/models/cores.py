@@ -1,4 +1,4 @@
-"""The agent's memory cores: LSTM (Wang et al.), GRU (RL^2), a causal-attention core, SNAIL and an additive core.
+"""The agent's memory cores: LSTM (Wang et al.), GRU (RL^2), a causal-attention core, SNAIL, additive and per-action.
 
 Every algorithm here (PPO, A2C, IMPALA, APPO) builds RLlib's default actor-critic RLModule; what differs is the
 encoder between the observation and the policy and value heads. :class:`MetaRLCatalog` picks it from the model
@@ -11,7 +11,8 @@ whole-sequence pass gives (tested); order comes from the wrapper's ``t / T`` inp
 When sampling, the attention core keeps each block's keys and values of the memory from its previous call and
 encodes only the new step. Only the filled part of the memory enters a pass: a training sequence starts with its
 trial, so training attends over the sequence alone. The additive core (``models.additive``) keeps a running sum of
-learned codes of each step, a memory that cannot forget.
+learned codes of each step, a memory that cannot forget; the per-action core (``models.per_action``) keeps such a
+sum for each action as well.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from torch.nn import functional
 from rllib_metarl.models import ATTENTION_WINDOWS, CORES
 from rllib_metarl.models.additive import AdditiveEncoderConfig
 from rllib_metarl.models.input_skip import InputSkipEncoderConfig
+from rllib_metarl.models.per_action import LAYOUT_KEY as ACTION_LAYOUT_KEY
+from rllib_metarl.models.per_action import PerActionEncoderConfig
 from rllib_metarl.models.snail import SnailEncoderConfig
 from rllib_metarl.models.trial_memory import TrialMemoryEncoder
 
@@ -189,7 +192,9 @@ class MetaRLCatalog(PPOCatalog):
     ``attention_heads`` heads, over ``max_seq_len`` steps, ``attention_window`` steps per token; ``"snail"`` SNAIL
     (``models.snail``) over ``max_seq_len`` steps, ``snail_filters`` filters per dense block, keys and values of
     ``snail_key_size``, outputs ``lstm_cell_size`` wide; ``"additive"`` a running sum of ``lstm_cell_size`` learned
-    step codes (``models.additive``). Neither attention nor SNAIL has a tokenizer MLP when ``fcnet_hiddens`` is empty.
+    step codes (``models.additive``); ``"per_action"`` that sum beside one row of codes per action, filed under the
+    action that caused each step (``models.per_action``; ``model_config["action_layout"]`` says where the input
+    holds the previous action). Neither attention nor SNAIL has a tokenizer MLP when ``fcnet_hiddens`` is empty.
     With ``heads_read_input`` the heads read the step's input beside the core's output (``models.input_skip``).
     """
 
@@ -221,6 +226,10 @@ class MetaRLCatalog(PPOCatalog):
         if core == "additive":
             common["tokenizer_config"] = cls.get_tokenizer_config(observation_space, model_config_dict)
             return AdditiveEncoderConfig(**common)
+        if core == "per_action":
+            common["tokenizer_config"] = cls.get_tokenizer_config(observation_space, model_config_dict)
+            offset, actions = model_config_dict[ACTION_LAYOUT_KEY]
+            return PerActionEncoderConfig(action_offset=offset, num_actions=actions, **common)
         window = model_config_dict.get("attention_window", 1) if core == "attention" else 1
         tokenizer = None  # no MLP before the core: its first layer reads the (windowed) input
         if model_config_dict["fcnet_hiddens"]:

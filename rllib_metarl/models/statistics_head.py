@@ -16,18 +16,12 @@ observation). The value function is PPO's own.
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
-from ray.rllib.algorithms.ppo.torch.default_ppo_torch_rl_module import DefaultPPOTorchRLModule
-from ray.rllib.core.columns import Columns
-from ray.rllib.core.models.base import ACTOR, CRITIC, ENCODER_OUT
 
+from rllib_metarl.models.action_scores import ActionScoringPPOModule
 from rllib_metarl.wrappers.trial_statistics import TrialStatistics
 
 LAYOUT_KEY = "statistics_layout"  # in the module's model_config: (offset, actions, states[, uncertainty])
-CORE_SUMMARY = 16  # numbers of the core's output the shared MLP reads beside an action's statistics
-HIDDEN = 32  # the shared MLP's width
 
 
 def per_action_statistics(
@@ -50,7 +44,7 @@ def per_action_statistics(
     return torch.cat(columns, dim=-1)
 
 
-class StatisticsHeadPPOModule(DefaultPPOTorchRLModule):
+class StatisticsHeadPPOModule(ActionScoringPPOModule):
     """RLlib's default PPO module whose logits add a per-action score from each action's trial statistics."""
 
     def setup(self) -> None:
@@ -58,32 +52,8 @@ class StatisticsHeadPPOModule(DefaultPPOTorchRLModule):
         self.layout = (*self.model_config[LAYOUT_KEY], False)[:4]  # three numbers: no uncertainty block
         offset, actions, states, uncertainty = self.layout
         features = TrialStatistics.size(states, 1, uncertainty)  # per action
-        self.core_summary = torch.nn.Linear(self.model_config["lstm_cell_size"], CORE_SUMMARY)
-        self.action_scorer = torch.nn.Sequential(
-            torch.nn.Linear(CORE_SUMMARY + features, HIDDEN), torch.nn.Tanh(), torch.nn.Linear(HIDDEN, 1)
-        )
+        self.build_scorer(self.model_config["lstm_cell_size"], features)
 
     def _logits(self, actor_features: torch.Tensor, observations: torch.Tensor) -> torch.Tensor:
         statistics = per_action_statistics(observations.float(), *self.layout)  # (B, T, A, F)
-        summary = self.core_summary(actor_features).unsqueeze(-2).expand(*statistics.shape[:-1], CORE_SUMMARY)
-        scores = self.action_scorer(torch.cat([summary, statistics], dim=-1)).squeeze(-1)
-        return self.pi(actor_features) + scores
-
-    def _forward(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        # PPO's own inference and exploration pass (DefaultPPOTorchRLModule._forward) with this module's logits.
-        encoder_outs = self.encoder(batch)
-        output = {Columns.ACTION_DIST_INPUTS: self._logits(encoder_outs[ENCODER_OUT][ACTOR], batch[Columns.OBS])}
-        if Columns.STATE_OUT in encoder_outs:
-            output[Columns.STATE_OUT] = encoder_outs[Columns.STATE_OUT]
-        return output
-
-    def _forward_train(self, batch: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        # PPO's own train pass (DefaultPPOTorchRLModule._forward_train) with this module's logits.
-        encoder_outs = self.encoder(batch)
-        output = {
-            Columns.EMBEDDINGS: encoder_outs[ENCODER_OUT][CRITIC],
-            Columns.ACTION_DIST_INPUTS: self._logits(encoder_outs[ENCODER_OUT][ACTOR], batch[Columns.OBS]),
-        }
-        if Columns.STATE_OUT in encoder_outs:
-            output[Columns.STATE_OUT] = encoder_outs[Columns.STATE_OUT]
-        return output
+        return self.pi(actor_features) + self.scores(actor_features, statistics)

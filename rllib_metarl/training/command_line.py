@@ -192,7 +192,7 @@ def build_parser(
     parser.add_argument("--algo", field="algo", choices=ALGORITHMS, **preset_flag,
                         help="ppo, appo, impala (RLlib's) or a2c (default: the preset's)")  # fmt: skip
     parser.add_argument("--core", field="core", choices=CORES, **preset_flag,
-                        help="memory core: lstm, gru, attention, snail, additive (default: the preset's)")  # fmt: skip
+                        help=f"memory core: {', '.join(CORES)} (default: the preset's)")  # fmt: skip
     parser.add_argument("-w", "--num-workers", field="num_workers", type=non_negative_int, metavar="N", **preset_flag,
                         help="remote env runners per trial (default: the preset's, 0)")  # fmt: skip
     parser.add_argument("--lr", field="lr", type=positive_float, metavar="LR", **preset_flag,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rllib_metarl.algorithms import algorithm_class
 from rllib_metarl.tasks import Task, get_task, make_agent_env, register_rllib_envs
 from rllib_metarl.training.presets import Preset, get_preset
-from rllib_metarl.wrappers import statistics_layout
+from rllib_metarl.wrappers import action_layout, statistics_layout
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -54,6 +54,8 @@ def algorithm_config(
 
     from rllib_metarl.algorithms.trial_batch import TrialBatch
     from rllib_metarl.models.cores import MetaRLCatalog
+    from rllib_metarl.models.per_action import LAYOUT_KEY as ACTION_LAYOUT_KEY
+    from rllib_metarl.models.per_action import PerActionPPOModule
     from rllib_metarl.models.reward_prediction import (
         COEFF_KEY,
         LOGITS_WEIGHT_KEY,
@@ -90,6 +92,9 @@ def algorithm_config(
         if layout is None:
             raise ValueError("statistics_head reads the trial statistics: give the env config trial_statistics=True")
         module_class = StatisticsHeadPPOModule
+    if preset.core == "per_action":
+        model_config[ACTION_LAYOUT_KEY] = action_layout(make_agent_env(task, env_config))
+        module_class = PerActionPPOModule
     load_state_path = str(init_from) if init_from is not None else None
     module_spec = RLModuleSpec(module_class=module_class, catalog_class=MetaRLCatalog, load_state_path=load_state_path)
     model_config.update(core=preset.core, attention_layers=preset.attention_layers,

@@ -217,6 +217,15 @@ def get_preset(task_name: str, **overrides: Any) -> Preset:
     if preset.statistics_head and (preset.algo != "ppo" or preset.reward_prediction_coeff):
         raise ValueError(f"statistics_head needs algo='ppo' and no reward prediction, got algo={preset.algo!r} and "
                          f"reward_prediction_coeff={preset.reward_prediction_coeff!r}")  # fmt: skip
+    if preset.core == "per_action" and (
+        preset.algo != "ppo" or preset.reward_prediction_coeff or preset.statistics_head or preset.heads_read_input
+    ):
+        raise ValueError(
+            f"the per_action core comes with its own PPO head: it needs algo='ppo', no reward prediction, "
+            f"no statistics_head and no heads_read_input, got algo={preset.algo!r}, "
+            f"reward_prediction_coeff={preset.reward_prediction_coeff!r}, "
+            f"statistics_head={preset.statistics_head!r}, heads_read_input={preset.heads_read_input!r}"
+        )
     if preset.heads_read_input and (preset.statistics_head or preset.reward_prediction_coeff):
         raise ValueError("heads_read_input needs no statistics head and no reward prediction (they read the core's "
                          f"output alone), got statistics_head={preset.statistics_head!r} and "

@@ -6,6 +6,7 @@ from rllib_metarl.wrappers.action_reward_timestep import (
     REWARD_ENCODINGS,
     ActionRewardTimestepWrapper,
     VectorActionRewardTimestepWrapper,
+    action_layout,
 )
 from rllib_metarl.wrappers.trial_statistics import (
     TrialStatistics,
@@ -21,5 +22,6 @@ __all__ = [
     "TrialStatisticsWrapper",
     "VectorActionRewardTimestepWrapper",
     "VectorTrialStatisticsWrapper",
+    "action_layout",
     "statistics_layout",
 ]

@@ -210,3 +210,13 @@ def resolve_trial_length(env: gym.Env, trial_length: int | None = None) -> int:
     if trial_length is None:
         raise ValueError("trial_length is needed: the env has no trial_length and no max_episode_steps")
     return validate_trial_length(trial_length)
+
+
+def action_layout(env: gym.Env) -> tuple[int, int]:
+    """Where an agent env's observation holds the previous action's one-hot: (offset, actions). It follows the task's
+    own observation, which the action-reward-timestep wrapper keeps first."""
+    while isinstance(env, gym.Wrapper):
+        if isinstance(env, ActionRewardTimestepWrapper):
+            return env._inner_size, env.num_actions
+        env = env.env
+    raise ValueError(f"{env} has no action-reward-timestep wrapper: no previous action in its observation")

@@ -255,6 +255,7 @@ ALGORITHMS_AND_CORES = [
     ("impala", "attention"),
     ("appo", "snail"),
     ("ppo", "additive"),
+    ("ppo", "per_action"),
 ]
 
 
