@@ -64,9 +64,23 @@ class TorchAdditiveEncoder(TorchModel, Encoder):
     def _forward(self, inputs: dict, **kwargs) -> dict:
         tokens = tokenize(self.tokenizer, inputs, "torch") if self.tokenizer else inputs[Columns.OBS].float()
         state = inputs[Columns.STATE_IN]
-        codes = torch.relu(self.code(tokens))  # (B, T, hidden)
-        memory = state["memory"].float()[:, None] + codes.cumsum(dim=1)
-        count = torch.arange(1, codes.shape[1] + 1, device=codes.device, dtype=codes.dtype)
-        steps = state["steps"].float()[:, None] + count[None, :, None]  # (B, T, 1): steps of the trial so far
-        outputs = torch.cat([torch.log1p(memory), memory / steps], dim=-1)
+        memory = running_sum(state["memory"], torch.relu(self.code(tokens)))  # (B, T, hidden)
+        steps = steps_so_far(state["steps"], memory.shape[1])
+        outputs = log_and_mean(memory, steps)
         return {ENCODER_OUT: outputs, Columns.STATE_OUT: {"memory": memory[:, -1], "steps": steps[:, -1]}}
+
+
+def running_sum(start: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+    """The memory after each step: ``start`` (B, ...) plus the codes (B, T, ...) summed up to that step."""
+    return start.float()[:, None] + codes.cumsum(dim=1)
+
+
+def steps_so_far(start: torch.Tensor, length: int) -> torch.Tensor:
+    """(B, T, 1): the trial's steps so far after each of ``length`` more, from ``start`` (B, 1)."""
+    count = torch.arange(1, length + 1, device=start.device, dtype=torch.float32)
+    return start.float()[:, None] + count[None, :, None]
+
+
+def log_and_mean(memory: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+    """What the heads read of a sum: ``log(1 + memory)`` beside ``memory / steps``, along the last axis."""
+    return torch.cat([torch.log1p(memory), memory / steps], dim=-1)

@@ -38,6 +38,7 @@ from ray.rllib.core.models.torch.encoder import tokenize
 from torch import nn
 
 from rllib_metarl.models.action_scores import ActionScoringPPOModule
+from rllib_metarl.models.additive import log_and_mean, running_sum, steps_so_far
 
 LAYOUT_KEY = "action_layout"  # in the module's model_config: (offset, actions) of the previous action's one-hot
 ACTION_CODE = 16  # numbers kept per action
@@ -97,13 +98,12 @@ class TorchPerActionEncoder(TorchModel, Encoder):
         tokens = tokenize(self.tokenizer, inputs, "torch") if self.tokenizer else observations
         state = inputs[Columns.STATE_IN]
 
-        trial = state["trial"].float()[:, None] + torch.relu(self.trial_code(tokens)).cumsum(dim=1)
+        trial = running_sum(state["trial"], torch.relu(self.trial_code(tokens)))
         filed = previous_action.unsqueeze(-1) * torch.relu(self.action_code(rest)).unsqueeze(-2)  # (B, T, A, code)
-        actions = state["actions"].float().unflatten(-1, (-1, ACTION_CODE))[:, None] + filed.cumsum(dim=1)
-        count = torch.arange(1, observations.shape[1] + 1, device=observations.device, dtype=trial.dtype)
-        steps = state["steps"].float()[:, None] + count[None, :, None]  # (B, T, 1): steps of the trial so far
-        rows = torch.cat([torch.log1p(actions), actions / steps.unsqueeze(-1)], dim=-1).flatten(-2)
-        outputs = torch.cat([torch.log1p(trial), trial / steps, rows], dim=-1)
+        actions = running_sum(state["actions"].unflatten(-1, (-1, ACTION_CODE)), filed)
+        steps = steps_so_far(state["steps"], observations.shape[1])
+        rows = log_and_mean(actions, steps.unsqueeze(-1)).flatten(-2)
+        outputs = torch.cat([log_and_mean(trial, steps), rows], dim=-1)
         next_state = {"trial": trial[:, -1], "actions": actions[:, -1].flatten(-2), "steps": steps[:, -1]}
         return {ENCODER_OUT: outputs, Columns.STATE_OUT: next_state}
 
