@@ -79,7 +79,8 @@ def build_core(core: str, width: int, input_size: int, **preset_overrides: Any) 
     from ray.rllib.core import DEFAULT_MODULE_ID
 
     overrides = {field: value for field, value in preset_overrides.items() if value is not None}  # None: the preset's
-    preset = get_preset(TASK, core=core, lstm_cell_size=width, **overrides)
+    # No reward prediction: the probe keeps the encoder alone (and the per-action core's own head refuses it).
+    preset = get_preset(TASK, core=core, lstm_cell_size=width, reward_prediction_coeff=0.0, **overrides)
     config = algorithm_config(TASK, preset, env_config={})
     inputs = gym.spaces.Box(-np.inf, np.inf, shape=(input_size,), dtype=np.float32)
     unused_actions = gym.spaces.Discrete(2)  # only the encoder is kept, not the module's policy and value heads
