@@ -2,6 +2,8 @@
 
 python tune_configs/rl2_mdps.py --n 10               # n inner episodes of 10 steps per trial, one MDP per trial
 python tune_configs/rl2_mdps.py --n 10 --core lstm   # the LSTM (stays at the random level in 25 minutes)
+python tune_configs/rl2_mdps.py --n 10 --core per_action --reward-prediction 0 --lr 1e-3
+    # RL^2 with a memory row per (state, action); what it reaches: docs/results/rl2_tables.md
 python -m analysis.rl2_tables                          # then the table, with the classical baselines beside it
 """
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rllib_metarl.tasks import make_agent_env
 from rllib_metarl.training.experiment_folder import SETTINGS_FILE
+from rllib_metarl.wrappers import action_layout
 
 RL2 = "RL^2"
 BEST = "Best agent"
@@ -33,8 +35,8 @@ def recipe_of(settings: dict[str, Any]) -> Recipe:
     text = f"{preset.get('algo', 'ppo').upper()} + {preset.get('core', 'lstm').upper()}"
     # The heads are the architecture, like the core: an agent with other heads is still RL^2, named so.
     heads = [f"{'-'.join(map(str, preset['head_hiddens']))}-unit heads"] if preset.get("head_hiddens") else []
-    if preset.get("core") == "per_action":  # a layout of the bandit's, named where the agent is
-        heads.insert(0, "a memory row per action, scored by one head shared by all actions")
+    if preset.get("core") == "per_action":  # a memory laid out by the task, named where the agent is
+        heads.insert(0, f"a memory row per {_rows_of(settings)}, scored by one head shared by all actions")
     heads += ["heads read the input"] if preset.get("heads_read_input") else []
     if heads:
         text += f" ({', '.join(heads)})"
@@ -57,6 +59,14 @@ def recipe_of(settings: dict[str, Any]) -> Recipe:
     if settings.get("init_from"):
         extras.append(f"started from {_agent_name(settings['init_from'])}")
     return Recipe(", ".join([text, *extras]), rl2=not extras)
+
+
+def _rows_of(settings: dict[str, Any]) -> str:
+    """What the per-action core keys its rows by on the experiment's task: the action, or the state and action."""
+    if "task" not in settings:
+        return "action"
+    _, _, states = action_layout(make_agent_env(settings["task"], settings.get("env_config", {})))
+    return "(state, action)" if states > 1 else "action"
 
 
 def _agent_name(init_from: str) -> str:

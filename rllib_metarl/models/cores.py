@@ -193,8 +193,9 @@ class MetaRLCatalog(PPOCatalog):
     (``models.snail``) over ``max_seq_len`` steps, ``snail_filters`` filters per dense block, keys and values of
     ``snail_key_size``, outputs ``lstm_cell_size`` wide; ``"additive"`` a running sum of ``lstm_cell_size`` learned
     step codes (``models.additive``); ``"per_action"`` that sum beside one row of codes per action, filed under the
-    action that caused each step (``models.per_action``; ``model_config["action_layout"]`` says where the input
-    holds the previous action). Neither attention nor SNAIL has a tokenizer MLP when ``fcnet_hiddens`` is empty.
+    action that caused each step, and the state it was taken in on a task of one-hot states (``models.per_action``;
+    ``model_config["action_layout"]`` says where the input holds the previous action and the state). Neither
+    attention nor SNAIL has a tokenizer MLP when ``fcnet_hiddens`` is empty.
     With ``heads_read_input`` the heads read the step's input beside the core's output (``models.input_skip``).
     """
 
@@ -228,8 +229,8 @@ class MetaRLCatalog(PPOCatalog):
             return AdditiveEncoderConfig(**common)
         if core == "per_action":
             common["tokenizer_config"] = cls.get_tokenizer_config(observation_space, model_config_dict)
-            offset, actions = model_config_dict[ACTION_LAYOUT_KEY]
-            return PerActionEncoderConfig(action_offset=offset, num_actions=actions, **common)
+            offset, actions, states = (*model_config_dict[ACTION_LAYOUT_KEY], 1)[:3]  # saved before states: 1
+            return PerActionEncoderConfig(action_offset=offset, num_actions=actions, num_states=states, **common)
         window = model_config_dict.get("attention_window", 1) if core == "attention" else 1
         tokenizer = None  # no MLP before the core: its first layer reads the (windowed) input
         if model_config_dict["fcnet_hiddens"]:

@@ -11,6 +11,14 @@ that one-hot (the reward, the time, any task observation)::
     action_t = action_{t-1} + a_{t-1} (outer) relu(V y_t + c)       (one row of ``ACTION_CODE`` numbers per action)
     outputs_t = [log(1 + trial_t), trial_t / t, then for each action a: log(1 + action_t[a]), action_t[a] / t]
 
+On a task whose observation is a one-hot state ``s_t`` (a tabular MDP), a row is kept per (state, action) instead:
+the step is filed under the state the action was taken in, ``s_{t-1}``, which the core keeps in its recurrent state
+(the input holds the state reached), and the outputs hold the rows of the current state::
+
+    action_t = action_{t-1} + s_{t-1} (outer) a_{t-1} (outer) relu(V y_t + c)     (states x actions rows)
+    outputs_t = [log(1 + trial_t), trial_t / t, then for each action a: log(1 + row_t[a]), row_t[a] / t]
+    row_t[a] = action_t[s_t, a]
+
 A code that fires on every step counts the action's pulls, one that follows the reward sums its wins; what to code
 is learned, by RL alone, from the action-reward-timestep inputs, so an agent with this core is RL^2 with another
 core, named so in the results. Its policy (:class:`PerActionPPOModule`) adds to PPO's logits one score per action
@@ -18,11 +26,11 @@ from a small MLP shared by all actions, reading that action's row and a summary 
 
     logits_t[a] = pi(outputs_t)[a] + g(S [log(1 + trial_t), trial_t / t], row_t[a])
 
-so what the MLP learns about one arm holds for every arm. On a task with states the rows are kept per action, not per
-(state, action): the step's input holds the state reached, not the state the action was taken in.
+so what the MLP learns about one arm (or one state's action) holds for every other.
 
-The state is ``{"trial": (B, hidden_dim), "actions": (B, actions * ACTION_CODE), "steps": (B, 1)}``; a whole
-sequence is a cumulative sum, so stepping one input at a time gives what it gives, up to float rounding (tested).
+The state is ``{"trial": (B, hidden_dim), "actions": (B, states * actions * ACTION_CODE), "state": (B, states),
+"steps": (B, 1)}`` (``"state"``: the last step's one-hot state); a whole sequence is a cumulative sum, so stepping one
+input at a time gives what it gives, up to float rounding (tested).
 """
 
 from __future__ import annotations
@@ -40,18 +48,20 @@ from torch import nn
 from rllib_metarl.models.action_scores import ActionScoringPPOModule
 from rllib_metarl.models.additive import log_and_mean, running_sum, steps_so_far
 
-LAYOUT_KEY = "action_layout"  # in the module's model_config: (offset, actions) of the previous action's one-hot
+LAYOUT_KEY = "action_layout"  # in the module's model_config: wrappers.action_layout's (offset, actions, states)
 ACTION_CODE = 16  # numbers kept per action
 
 
 @dataclasses.dataclass
 class PerActionEncoderConfig(RecurrentEncoderConfig):
-    """The trial's sum (``hidden_dim`` codes) and a row of ``ACTION_CODE`` codes per action, both read out as their
-    logarithm and their mean: ``2 * (hidden_dim + actions * ACTION_CODE)`` wide. ``action_offset`` and
-    ``num_actions`` say where the input holds the previous action's one-hot."""
+    """The trial's sum (``hidden_dim`` codes) and a row of ``ACTION_CODE`` codes per action (of the current state),
+    both read out as their logarithm and their mean: ``2 * (hidden_dim + actions * ACTION_CODE)`` wide.
+    ``action_offset`` and ``num_actions`` say where the input holds the previous action's one-hot; ``num_states`` > 1
+    that the input starts with a one-hot state of that size, which keys the rows too."""
 
     action_offset: int = 0
     num_actions: int = 0
+    num_states: int = 1
 
     @property
     def output_dims(self) -> tuple[int, ...]:
@@ -64,6 +74,9 @@ class PerActionEncoderConfig(RecurrentEncoderConfig):
             raise ValueError(f"the per-action core needs a positive width, a flat input and the previous action's "
                              f"one-hot inside it, got hidden_dim={self.hidden_dim!r}, input_dims={self.input_dims!r}, "
                              f"action_offset={self.action_offset!r}, num_actions={self.num_actions!r}")  # fmt: skip
+        if self.num_states < 1 or self.num_states > max(self.action_offset, 1):
+            raise ValueError(f"num_states must be 1 or a one-hot state before the previous action (at most "
+                             f"action_offset={self.action_offset}), got {self.num_states!r}")  # fmt: skip
 
     def build(self, framework: str = "torch") -> Model:
         self._validate(framework)
@@ -83,28 +96,41 @@ class TorchPerActionEncoder(TorchModel, Encoder):
         self.action_code = nn.Linear(config.input_dims[0] - config.num_actions, ACTION_CODE)
 
     def get_initial_state(self) -> dict[str, torch.Tensor]:
+        config = self.config
         return {
-            "trial": torch.zeros(self.config.hidden_dim),
-            "actions": torch.zeros(self.config.num_actions * ACTION_CODE),
+            "trial": torch.zeros(config.hidden_dim),
+            "actions": torch.zeros(config.num_states * config.num_actions * ACTION_CODE),
+            "state": torch.zeros(config.num_states),
             "steps": torch.zeros(1),
         }
 
     def _forward(self, inputs: dict, **kwargs) -> dict:
+        config = self.config
         observations = inputs[Columns.OBS].float()
-        start, end = self.config.action_offset, self.config.action_offset + self.config.num_actions
-        # (B, T, A): zeros at a trial's first step; clamped, so that the memory stays non-negative on any input
+        start, end = config.action_offset, config.action_offset + config.num_actions
+        # One-hots, clamped so that the memory stays non-negative on any input: (B, T, A), zeros at a trial's first
+        # step; the state (B, T, S), all ones without states (S = 1).
         previous_action = observations[..., start:end].clamp(0.0, 1.0)
+        if config.num_states > 1:
+            current_state = observations[..., : config.num_states].clamp(0.0, 1.0)
+        else:
+            current_state = torch.ones_like(observations[..., :1])
+        state = inputs[Columns.STATE_IN]
+        previous_state = torch.cat([state["state"][:, None].float(), current_state[:, :-1]], dim=1)
         rest = torch.cat([observations[..., :start], observations[..., end:]], dim=-1)
         tokens = tokenize(self.tokenizer, inputs, "torch") if self.tokenizer else observations
-        state = inputs[Columns.STATE_IN]
 
         trial = running_sum(state["trial"], torch.relu(self.trial_code(tokens)))
-        filed = previous_action.unsqueeze(-1) * torch.relu(self.action_code(rest)).unsqueeze(-2)  # (B, T, A, code)
-        actions = running_sum(state["actions"].unflatten(-1, (-1, ACTION_CODE)), filed)
+        where = previous_state[..., :, None, None] * previous_action[..., None, :, None]  # (B, T, S, A, 1)
+        filed = where * torch.relu(self.action_code(rest))[..., None, None, :]  # (B, T, S, A, code)
+        actions = running_sum(state["actions"].unflatten(-1, (config.num_states, config.num_actions, ACTION_CODE)),
+                              filed)  # fmt: skip
         steps = steps_so_far(state["steps"], observations.shape[1])
-        rows = log_and_mean(actions, steps.unsqueeze(-1)).flatten(-2)
+        current_rows = torch.einsum("bts,btsac->btac", current_state, actions)
+        rows = log_and_mean(current_rows, steps.unsqueeze(-1)).flatten(-2)
         outputs = torch.cat([log_and_mean(trial, steps), rows], dim=-1)
-        next_state = {"trial": trial[:, -1], "actions": actions[:, -1].flatten(-2), "steps": steps[:, -1]}
+        next_state = {"trial": trial[:, -1], "actions": actions[:, -1].flatten(-3), "state": current_state[:, -1],
+                      "steps": steps[:, -1]}  # fmt: skip
         return {ENCODER_OUT: outputs, Columns.STATE_OUT: next_state}
 
 
@@ -114,7 +140,7 @@ class PerActionPPOModule(ActionScoringPPOModule):
 
     def setup(self) -> None:
         super().setup()
-        _, self.num_actions = self.model_config[LAYOUT_KEY]
+        self.num_actions = self.model_config[LAYOUT_KEY][1]
         self.trial_width = 2 * self.model_config["lstm_cell_size"]
         self.build_scorer(self.trial_width, 2 * ACTION_CODE)
 

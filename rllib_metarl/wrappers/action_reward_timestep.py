@@ -212,11 +212,20 @@ def resolve_trial_length(env: gym.Env, trial_length: int | None = None) -> int:
     return validate_trial_length(trial_length)
 
 
-def action_layout(env: gym.Env) -> tuple[int, int]:
-    """Where an agent env's observation holds the previous action's one-hot: (offset, actions). It follows the task's
-    own observation, which the action-reward-timestep wrapper keeps first."""
+def declared_states(env: gym.Env) -> int:
+    """How many states ``env``'s observation shows as a one-hot: the task's ``num_states`` when its observation is a
+    vector of exactly that size, else 1 (a task without states, such as a bandit, or one whose observation is more
+    than its state)."""
+    declared = getattr(env.unwrapped, "num_states", None)
+    return declared if declared == gym.spaces.flatdim(env.observation_space) else 1
+
+
+def action_layout(env: gym.Env) -> tuple[int, int, int]:
+    """Where an agent env's observation holds the previous action's one-hot, and how many one-hot states come before
+    it: (offset, actions, states). It follows the task's own observation, which the action-reward-timestep wrapper
+    keeps first; the states are :func:`declared_states` of that observation (1: none)."""
     while isinstance(env, gym.Wrapper):
         if isinstance(env, ActionRewardTimestepWrapper):
-            return env._inner_size, env.num_actions
+            return env._inner_size, env.num_actions, declared_states(env.env)
         env = env.env
     raise ValueError(f"{env} has no action-reward-timestep wrapper: no previous action in its observation")

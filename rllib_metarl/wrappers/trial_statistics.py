@@ -40,7 +40,7 @@ import numpy as np
 
 from rllib_metarl.utils.validation import validate_action, validate_flag, validate_integer
 from rllib_metarl.utils.value_iteration import optimal_q_values
-from rllib_metarl.wrappers.action_reward_timestep import resolve_trial_length
+from rllib_metarl.wrappers.action_reward_timestep import declared_states, resolve_trial_length
 
 StatesOf = Callable[[np.ndarray], np.ndarray]  # observations [N, ...] -> state indices [N]
 
@@ -246,8 +246,7 @@ class VectorTrialStatisticsWrapper(gym.vector.VectorWrapper):
 def _states(env: gym.Env, num_states: int | None, states_of: StatesOf | None) -> tuple[int, StatesOf]:
     observation_size = gym.spaces.flatdim(env.observation_space)
     if num_states is None:
-        declared = getattr(env.unwrapped, "num_states", None)
-        num_states = declared if declared == observation_size and states_of is None else 1
+        num_states = declared_states(env) if states_of is None else 1
     num_states = validate_integer("num_states", num_states)
     if num_states == 1:
         return 1, single_state

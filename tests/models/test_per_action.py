@@ -50,6 +50,43 @@ def test_each_step_is_filed_under_the_action_that_caused_it():
         PerActionEncoderConfig(input_dims=(5,), hidden_dim=2, action_offset=3, num_actions=3).build()
 
 
+def mdp_steps(states: list[int], actions: list[int | None], num_states: int, num_actions: int) -> torch.Tensor:
+    """(1, T, states + actions + 3) inputs of an MDP trial: state reached, previous action, reward 0, done 0, t / T."""
+    rows = []
+    for t, (state, action) in enumerate(zip(states, actions, strict=True)):
+        state_hot, action_hot = [0.0] * num_states, [0.0] * num_actions
+        state_hot[state] = 1.0
+        if action is not None:
+            action_hot[action] = 1.0
+        rows.append([*state_hot, *action_hot, 0.0, 0.0, t / 10])
+    return torch.tensor(rows)[None]
+
+
+def test_on_a_task_of_states_each_step_is_filed_under_the_state_it_was_taken_in():
+    """With a code that counts, the outputs hold the current state's rows: each action's visits in that state."""
+    layout = {"action_offset": 3, "num_actions": 2}
+    encoder = PerActionEncoderConfig(input_dims=(8,), hidden_dim=2, num_states=3, **layout).build()
+    with torch.no_grad():
+        encoder.action_code.weight.zero_()
+        encoder.action_code.bias.zero_()
+        encoder.action_code.bias[0] = 1.0
+    # In state 0 take action 1 (reach 2), in 2 take 0 (stay in 2), in 2 take 1 (reach 0), in 0 take 0 (reach 1).
+    observations = mdp_steps([0, 2, 2, 0, 1], [None, 1, 0, 1, 0], num_states=3, num_actions=2)
+    state = {key: value[None] for key, value in encoder.get_initial_state().items()}
+    with torch.no_grad():
+        whole = encoder({Columns.OBS: observations, Columns.STATE_IN: state})
+        first = encoder({Columns.OBS: observations[:, :2], Columns.STATE_IN: state})
+        second = encoder({Columns.OBS: observations[:, 2:], Columns.STATE_IN: first[Columns.STATE_OUT]})
+    rows = whole["encoder_out"][0, :, 2 * 2 :].unflatten(-1, (2, 2 * ACTION_CODE))
+    visits = torch.expm1(rows[..., 0])
+    torch.testing.assert_close(visits, torch.tensor([[0.0, 0], [0, 0], [1, 0], [0, 1], [0, 0]]))
+    memory = whole[Columns.STATE_OUT]["actions"][0].unflatten(-1, (3, 2, ACTION_CODE))[..., 0]
+    torch.testing.assert_close(memory, torch.tensor([[1.0, 1], [0, 0], [1, 1]]))
+    torch.testing.assert_close(torch.cat([first["encoder_out"], second["encoder_out"]], dim=1), whole["encoder_out"])
+    with pytest.raises(ValueError, match="num_states must be 1 or a one-hot state before the previous action"):
+        PerActionEncoderConfig(input_dims=(8,), hidden_dim=2, num_states=4, **layout).build()
+
+
 def test_every_action_is_kept_and_scored_by_the_same_weights():
     torch.manual_seed(0)
     module = build_rl_module("k_armed", get_preset("k_armed", core="per_action", envs_per_worker=4),
@@ -76,10 +113,18 @@ def test_every_action_is_kept_and_scored_by_the_same_weights():
 
 
 def test_the_previous_action_is_found_after_the_tasks_own_observation():
-    assert action_layout(make_agent_env("k_armed", {"num_arms": 7})) == (0, 7)
-    assert action_layout(make_agent_env("tabular_mdp", {"num_states": 4, "num_actions": 3})) == (4, 3)
+    assert action_layout(make_agent_env("k_armed", {"num_arms": 7})) == (0, 7, 1)
+    assert action_layout(make_agent_env("tabular_mdp", {"num_states": 4, "num_actions": 3})) == (4, 3, 4)
     with pytest.raises(ValueError, match="no action-reward-timestep wrapper"):
         action_layout(make_agent_env("k_armed", {}).unwrapped)
+
+
+def test_an_agent_on_a_tabular_mdp_keys_its_rows_by_state_and_action():
+    preset = get_preset("tabular_mdp", core="per_action", reward_prediction_coeff=0.0, envs_per_worker=4)
+    module = build_rl_module("tabular_mdp", preset, {"num_states": 4, "num_actions": 3})
+    assert module.num_actions == 3
+    assert module.encoder.actor_encoder.config.num_states == 4
+    assert module.encoder.actor_encoder.get_initial_state()["actions"].shape == (4 * 3 * ACTION_CODE,)
 
 
 @pytest.mark.parametrize(
@@ -97,3 +142,7 @@ def test_an_agent_with_the_core_is_rl2_named_by_its_core():
         recipe.text
         == "PPO + PER_ACTION (a memory row per action, scored by one head shared by all actions, 64-unit heads)"
     )
+    on_mdp = recipe_of({"task": "tabular_mdp", "preset": {"algo": "ppo", "core": "per_action"}, "env_config": {}})
+    assert on_mdp.rl2
+    rows = "a memory row per (state, action), scored by one head shared by all actions"
+    assert on_mdp.text == f"PPO + PER_ACTION ({rows})"
