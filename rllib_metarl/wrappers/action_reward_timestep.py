@@ -11,12 +11,14 @@ with zeros for a_{-1} and r_{-1} at the start of a trial. Nothing here reveals t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import gymnasium as gym
 import numpy as np
 
 from rllib_metarl.utils.validation import validate_action, validate_trial_length
+
+W = TypeVar("W", bound=gym.Wrapper)  # the wrapper class find_wrapper looks for
 
 REWARD_ENCODINGS = ("scalar", "one_hot")
 
@@ -220,12 +222,20 @@ def declared_states(env: gym.Env) -> int:
     return declared if declared == gym.spaces.flatdim(env.observation_space) else 1
 
 
+def find_wrapper(env: gym.Env, wrapper_class: type[W]) -> W | None:
+    """The outermost wrapper of ``wrapper_class`` around ``env``'s task, or None."""
+    while isinstance(env, gym.Wrapper):
+        if isinstance(env, wrapper_class):
+            return env
+        env = env.env
+    return None
+
+
 def action_layout(env: gym.Env) -> tuple[int, int, int]:
     """Where an agent env's observation holds the previous action's one-hot, and how many one-hot states come before
     it: (offset, actions, states). It follows the task's own observation, which the action-reward-timestep wrapper
     keeps first; the states are :func:`declared_states` of that observation (1: none)."""
-    while isinstance(env, gym.Wrapper):
-        if isinstance(env, ActionRewardTimestepWrapper):
-            return env._inner_size, env.num_actions, declared_states(env.env)
-        env = env.env
-    raise ValueError(f"{env} has no action-reward-timestep wrapper: no previous action in its observation")
+    wrapper = find_wrapper(env, ActionRewardTimestepWrapper)
+    if wrapper is None:
+        raise ValueError(f"{env} has no action-reward-timestep wrapper: no previous action in its observation")
+    return wrapper._inner_size, wrapper.num_actions, declared_states(wrapper.env)

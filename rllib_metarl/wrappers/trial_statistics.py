@@ -40,7 +40,7 @@ import numpy as np
 
 from rllib_metarl.utils.validation import validate_action, validate_flag, validate_integer
 from rllib_metarl.utils.value_iteration import optimal_q_values
-from rllib_metarl.wrappers.action_reward_timestep import declared_states, resolve_trial_length
+from rllib_metarl.wrappers.action_reward_timestep import declared_states, find_wrapper, resolve_trial_length
 
 StatesOf = Callable[[np.ndarray], np.ndarray]  # observations [N, ...] -> state indices [N]
 
@@ -261,8 +261,8 @@ def _states(env: gym.Env, num_states: int | None, states_of: StatesOf | None) ->
 def statistics_layout(env: gym.Env) -> tuple[int, int, int, bool] | None:
     """Where an agent env's observation holds the trial statistics: (offset, actions, states, uncertainty), or None
     without them. They follow the task's own observation, which the action-reward-timestep wrapper keeps first."""
-    while isinstance(env, gym.Wrapper):
-        if isinstance(env, TrialStatisticsWrapper):
-            return gym.spaces.flatdim(env.env.observation_space), env.num_actions, env.num_states, env.uncertainty
-        env = env.env
-    return None
+    wrapper = find_wrapper(env, TrialStatisticsWrapper)
+    if wrapper is None:
+        return None
+    offset = gym.spaces.flatdim(wrapper.env.observation_space)
+    return offset, wrapper.num_actions, wrapper.num_states, wrapper.uncertainty
