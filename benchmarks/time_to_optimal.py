@@ -4,6 +4,7 @@
     python benchmarks/time_to_optimal.py --settings ours ours_rllib_batch   # the two learner batch paths
     python benchmarks/time_to_optimal.py --tasks eleven_arm --seeds 0 --cap 120
     python benchmarks/time_to_optimal.py --tasks eleven_arm --settings ours ours_rllib_batch --set num_epochs=2
+    python benchmarks/time_to_optimal.py --tasks k_armed --settings ours ours_rllib_batch --set core=per_action
     python benchmarks/time_to_optimal.py --smoke                    # seconds: what the test suite runs
 
 Each run trains in its own Ray task on one CPU (two runs at a time on a 2-core machine: ours and RLlib's default side
@@ -24,8 +25,8 @@ Settings:
                  16 envs in RLlib's own SingleAgentEnvRunner, sampling in the trial's process like ours
 
 ``--set FIELD=VALUE`` changes a preset field of both ``ours`` settings (an update schedule to study: epochs,
-minibatches); each record names the fields it changed. The medians of 3 seeds, and their ratios to ``ours``, are
-printed and appended to ``benchmarks/results/time_to_optimal.jsonl``.
+minibatches; or the memory core: ``--set core=per_action``); each record names the fields it changed. The medians
+of 3 seeds, and their ratios to ``ours``, are printed and appended to ``benchmarks/results/time_to_optimal.jsonl``.
 """
 
 from __future__ import annotations
