@@ -37,7 +37,7 @@ import pandas as pd
 from rllib_metarl.analysis.recipe import BEST, RL2
 from rllib_metarl.analysis.regret import merge_summary
 from rllib_metarl.analysis.rl2_tables import Cell, bandit_cell, parameters_of
-from rllib_metarl.baselines.bandits import BanditPolicy, gittins_indices
+from rllib_metarl.baselines.bandits import BanditPolicy, gittins_indices, posterior_mean
 from rllib_metarl.baselines.play import baseline_steps
 from rllib_metarl.baselines.tuning import BANDIT_BASELINES
 from rllib_metarl.evaluation import load_module, module_path, play_module, training_env_of
@@ -64,20 +64,18 @@ def counts_before_each_step(actions: np.ndarray, rewards: np.ndarray, num_arms: 
     return pulled.cumsum(axis=1) - pulled, paid.cumsum(axis=1) - paid
 
 
-def tally_before_each_step(actions: np.ndarray, rewards: np.ndarray, num_arms: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per (trial, step, arm), from the pulls before the step: whether the arm was pulled, and its posterior mean
-    win rate under the uniform prior, (wins + 1) / (pulls + 2)."""
-    pulls, wins = counts_before_each_step(actions, rewards, num_arms)
-    return pulls > 0, (wins + 1) / (pulls + 2)
+def tried_and_win_rate(pulls: np.ndarray, wins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """From the counts of :func:`counts_before_each_step`: whether each arm was pulled before the step, and its
+    posterior mean win rate."""
+    return pulls > 0, posterior_mean(wins, pulls)
 
 
-def gittins_choices(actions: np.ndarray, rewards: np.ndarray, num_arms: int, discount: float) -> np.ndarray:
-    """Per (trial, step, arm): whether the Gittins index policy with ``discount`` would pull the arm after the trial's
-    pulls before the step, i.e. whether the arm is one of those of highest index (``GittinsPolicy`` draws among them).
-    """
-    pulls, wins = counts_before_each_step(actions, rewards, num_arms)
+def gittins_choices(pulls: np.ndarray, wins: np.ndarray, discount: float) -> np.ndarray:
+    """Per (trial, step, arm), from the counts of :func:`counts_before_each_step`: whether the Gittins index policy
+    with ``discount`` would pull the arm after the trial's pulls before the step, i.e. whether the arm is one of those
+    of highest index (``GittinsPolicy`` draws among them)."""
     wins = wins.astype(int)
-    index = gittins_indices(discount, actions.shape[1])[wins, pulls.astype(int) - wins]
+    index = gittins_indices(discount, pulls.shape[1])[wins, pulls.astype(int) - wins]
     return index == index.max(axis=-1, keepdims=True)
 
 
@@ -95,9 +93,10 @@ def behaviour(steps: pd.DataFrame, num_arms: int, gittins_discount: float) -> di
     distinct = 1 + (np.diff(np.sort(actions, axis=1), axis=1) != 0).sum(axis=1)
     last_tenth = max(1, actions.shape[1] // 10)
     switched = ~stayed
-    tried, win_rate = tally_before_each_step(actions, rewards, num_arms)
+    pulls, wins = counts_before_each_step(actions, rewards, num_arms)
+    tried, win_rate = tried_and_win_rate(pulls, wins)
     trial, step = np.indices(actions.shape)
-    as_gittins = gittins_choices(actions, rewards, num_arms, gittins_discount)[trial, step, actions]
+    as_gittins = gittins_choices(pulls, wins, gittins_discount)[trial, step, actions]
     pulled_before = tried[trial, step, actions]
     best_so_far = pulled_before & (win_rate[trial, step, actions] == np.where(tried, win_rate, -np.inf).max(axis=-1))
     return {

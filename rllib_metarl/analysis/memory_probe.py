@@ -51,7 +51,7 @@ from rllib_metarl.analysis.bandit_behaviour import (
     player_steps,
     read_table_cells,
     save_cells,
-    tally_before_each_step,
+    tried_and_win_rate,
 )
 from rllib_metarl.analysis.recipe import RL2
 from rllib_metarl.analysis.rl2_tables import Cell
@@ -109,7 +109,7 @@ def probe(memory: np.ndarray, actions: np.ndarray, rewards: np.ndarray, num_arms
     """:data:`PROBE_COLUMNS` from per-step states ``memory`` (trial, step, units) and the trials' ``actions`` and
     ``rewards`` (trial, step)."""
     trials, length, units = memory.shape
-    tallies = tally_before_each_step(actions, rewards, num_arms)
+    tallies = tried_and_win_rate(*counts_before_each_step(actions, rewards, num_arms))
     tried, win_rate = (array.reshape(trials * length, num_arms) for array in tallies)
     fit = fitted_rows(trials, length)
     states = memory.reshape(trials * length, units).astype(np.float64)
@@ -139,8 +139,9 @@ def gittins_heads(memory: np.ndarray, actions: np.ndarray, rewards: np.ndarray, 
     trials, length, units = memory.shape
     fit = fitted_rows(trials, length)
     scored = ~fit & np.tile(np.arange(length) > 0, trials)
-    gittins = gittins_choices(actions, rewards, num_arms, gittins_discount).reshape(trials * length, num_arms)
-    tally = np.concatenate(counts_before_each_step(actions, rewards, num_arms), axis=-1).reshape(trials * length, -1)
+    counts = counts_before_each_step(actions, rewards, num_arms)
+    gittins = gittins_choices(*counts, gittins_discount).reshape(trials * length, num_arms)
+    tally = np.concatenate(counts, axis=-1).reshape(trials * length, -1)
     figures = {}
     for column, inputs in zip(GITTINS_HEAD_COLUMNS, (memory.reshape(trials * length, units), tally), strict=True):
         picks = fitted_head_choices(inputs.astype(np.float64), gittins, fit)

@@ -20,6 +20,11 @@ from rllib_metarl.baselines.choice import epsilon_mix, random_argmax
 from rllib_metarl.utils.validation import validate_fraction
 
 
+def posterior_mean(wins: np.ndarray, pulls: np.ndarray) -> np.ndarray:
+    """An arm's posterior mean win rate under the task prior U[0, 1] = Beta(1, 1): (wins + 1) / (pulls + 2)."""
+    return (wins + 1) / (pulls + 2)
+
+
 class BanditPolicy:
     """Base class: Beta posterior counts for a batch of trials. Subclasses implement :meth:`act`."""
 
@@ -47,7 +52,7 @@ class BanditPolicy:
 
     @property
     def posterior_means(self) -> np.ndarray:
-        return (self.successes + 1) / (self.pulls + 2)
+        return posterior_mean(self.successes, self.pulls)
 
     def argmax(self, scores: np.ndarray) -> np.ndarray:
         """The best-scoring arm of every trial, ties broken uniformly at random."""

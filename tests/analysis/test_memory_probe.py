@@ -1,7 +1,7 @@
 import numpy as np
 
 from rllib_metarl.analysis import memory_probe
-from rllib_metarl.analysis.bandit_behaviour import counts_before_each_step, tally_before_each_step
+from rllib_metarl.analysis.bandit_behaviour import counts_before_each_step, tried_and_win_rate
 from rllib_metarl.baselines.bandits import BanditPolicy
 from rllib_metarl.baselines.play import baseline_steps
 from rllib_metarl.evaluation import play_module
@@ -18,7 +18,7 @@ def random_play(trials: int, length: int, arms: int, seed: int = 0) -> tuple[np.
 
 def test_a_memory_that_holds_the_tally_reads_out_whole_and_noise_reads_out_nothing():
     actions, rewards = random_play(trials=300, length=12, arms=3)
-    tried, win_rate = tally_before_each_step(actions, rewards, 3)
+    tried, win_rate = tried_and_win_rate(*counts_before_each_step(actions, rewards, 3))
     exact = memory_probe.probe(np.concatenate([tried, win_rate], axis=-1), actions, rewards, 3)
     assert exact["state_size"] == 6 and exact["tried_accuracy"] == 1.0
     assert exact["win_rate_r2"] > 0.999 and exact["best_arm_read"] == 1.0

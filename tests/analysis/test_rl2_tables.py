@@ -130,9 +130,10 @@ def test_behaviour_counts_switches_back_to_an_arm_pulled_before():
     assert figures["best_so_far_pulled"] == 2 / 5
 
 
-def test_the_tally_before_each_step_counts_the_earlier_pulls_only():
+def test_the_tally_counts_the_earlier_pulls_only():
     # Pulls 0 0 1 1 paying 1 0 0 1: before step 2 arm 0 has 1 win in 2 pulls, arm 1 none.
-    tried, win_rate = bandit_behaviour.tally_before_each_step(np.array([[0, 0, 1, 1]]), np.array([[1, 0, 0, 1]]), 2)
+    counts = bandit_behaviour.counts_before_each_step(np.array([[0, 0, 1, 1]]), np.array([[1, 0, 0, 1]]), 2)
+    tried, win_rate = bandit_behaviour.tried_and_win_rate(*counts)
     assert tried[0].tolist() == [[False, False], [True, False], [True, False], [True, True]]
     np.testing.assert_allclose(win_rate[0], [[0.5, 0.5], [2 / 3, 0.5], [0.5, 0.5], [0.5, 1 / 3]])
 
@@ -140,8 +141,9 @@ def test_the_tally_before_each_step_counts_the_earlier_pulls_only():
 def test_gittins_would_pull_the_arms_of_highest_index_after_the_earlier_pulls():
     # Arm 0 pays, then arm 1 fails (trial 0); arm 0 fails, then arm 1 pays (trial 1). Every arm is untried before the
     # first pull; after it a winning arm (index above 1/2) beats the untried ones, and untried ones beat a losing arm.
-    choices = bandit_behaviour.gittins_choices(np.array([[0, 1, 2], [0, 1, 2]]), np.array([[1, 0, 0], [0, 1, 0]]), 3,
-                                               discount=0.9)  # fmt: skip
+    actions, rewards = np.array([[0, 1, 2], [0, 1, 2]]), np.array([[1, 0, 0], [0, 1, 0]])
+    counts = bandit_behaviour.counts_before_each_step(actions, rewards, 3)
+    choices = bandit_behaviour.gittins_choices(*counts, discount=0.9)
     assert choices[:, 0].all()
     assert choices[0, 1].tolist() == [True, False, False] and choices[0, 2].tolist() == [True, False, False]
     assert choices[1, 1].tolist() == [False, True, True] and choices[1, 2].tolist() == [False, True, False]
@@ -167,7 +169,8 @@ def test_a_player_that_always_pulls_the_best_arm_so_far_scores_one():
     actions, rewards = np.zeros((trials, length), dtype=int), np.zeros((trials, length))
     rewards[:, 0] = rng.random(trials) < chances[:, 0]
     for step in range(1, length):
-        tried, win_rate = bandit_behaviour.tally_before_each_step(actions, rewards, arms)
+        counts = bandit_behaviour.counts_before_each_step(actions, rewards, arms)
+        tried, win_rate = bandit_behaviour.tried_and_win_rate(*counts)
         actions[:, step] = np.where(tried[:, step], win_rate[:, step], -1).argmax(axis=1)
         rewards[:, step] = rng.random(trials) < chances[np.arange(trials), actions[:, step]]
     steps = pd.DataFrame({"trial": np.repeat(np.arange(trials), length), "step": np.tile(np.arange(length), trials),
