@@ -4,6 +4,7 @@
     python benchmarks/default_runs.py eleven_arm dependent_uniform two_armed_independent
     python benchmarks/default_runs.py rl2_bandits_n10_k5 rl2_mdps_n10 --storage-path ~/ray_results/rl2
     python benchmarks/default_runs.py dependent_hard --scheduler fifo --storage-path ~/ray_results/seeds
+    python benchmarks/default_runs.py rl2_bandits_n10_k10 --preset-budget   # the preset's 300 s, not 20 minutes
 
 Each run is ``python tune_configs/<script> [variant flags]`` with no other arguments (results in a temporary folder,
 or kept under ``--storage-path`` for ``python -m analysis.rl2_tables --storage-path ...`` to find the agents), or with
@@ -58,8 +59,19 @@ COMMANDS = {
 }
 
 
-def run_default(task: str, keep_in: Path | None = None, scheduler: str | None = None) -> dict:
+def without_stop_time(flags: list[str]) -> list[str]:
+    """``flags`` less any ``--stop-time SECONDS``: the script then trains for its preset's budget."""
+    if "--stop-time" not in flags:
+        return flags
+    at = flags.index("--stop-time")
+    return flags[:at] + flags[at + 2 :]
+
+
+def run_default(
+    task: str, keep_in: Path | None = None, scheduler: str | None = None, preset_budget: bool = False
+) -> dict:
     script, *flags = COMMANDS[task]
+    flags = without_stop_time(flags) if preset_budget else flags
     flags += ["--scheduler", scheduler] if scheduler else []
     with tempfile.TemporaryDirectory() as temporary:
         storage = str(keep_in or temporary)
@@ -108,10 +120,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("tasks", nargs="*", default=["eleven_arm"], choices=list(COMMANDS), metavar="TASK")
     parser.add_argument("--storage-path", type=Path, help="keep the runs here (default: a temporary folder)")
     parser.add_argument("--scheduler", choices=SCHEDULERS, help="Tune's scheduler (default: the script's)")
+    parser.add_argument(
+        "--preset-budget",
+        action="store_true",
+        help="train for the preset's own budget, without the longer --stop-time of some RL^2 cells",
+    )
     args = parser.parse_args(argv)
     keep_in = args.storage_path.expanduser().resolve() if args.storage_path else None
     for task in args.tasks:
-        record = run_default(task, keep_in, args.scheduler)
+        record = run_default(task, keep_in, args.scheduler, args.preset_budget)
         optimum = (
             f"optimum {record['optimal_return']:.3f} ({record['fraction_of_optimum']:.1%} of it), "
             if not math.isnan(record["optimal_return"])

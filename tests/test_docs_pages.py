@@ -2,6 +2,7 @@
 
 import re
 
+import pandas as pd
 import pytest
 
 from analysis import docs_pages
@@ -39,3 +40,19 @@ def test_the_readme_is_a_guide_of_at_most_200_lines_that_starts_with_the_two_com
     assert len(lines) <= 200
     assert lines[2:6] == ["```bash", MAIN_JOB, TESTS, "```"]
     assert TESTS in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_split_table_bounds_each_trial_row_by_its_own_tasks_rllib_batch_building(monkeypatch):
+    def record(task, path, iteration_s, batch_building):
+        parts = dict.fromkeys(docs_pages.SPLIT_PARTS, 0.0) | {"batch_building": batch_building}
+        return {"task": task, "batch_path": path, "iteration_s": iteration_s, "steps_per_s": 1000, **parts,
+                "learner_outside_torch": 0.2, "speedup_trial_over_rllib": 1.0, "date": "2026-12-07"}  # fmt: skip
+
+    records = [record("a", "rllib", 0.4, 0.1), record("a", "trial", 0.32, 0.02),
+               record("b", "rllib", 1.0, 0.5), record("b", "trial", 0.6, 0.1)]  # fmt: skip
+    monkeypatch.setattr(docs_pages, "read_jsonl", lambda name: pd.DataFrame(records))
+    rows = [line.split(" | ") for line in docs_pages.throughput_split_table().splitlines()[2:]]
+    column = docs_pages.throughput_split_table().splitlines()[0].split(" | ").index("with batch building free")
+    assert {(row[0].strip("| "), row[1]): row[column] for row in rows} == {
+        ("a", "rllib"): "", ("a", "trial"): "1.33x", ("b", "rllib"): "", ("b", "trial"): "2.00x"
+    }  # fmt: skip

@@ -19,6 +19,7 @@ from tests.conftest import script_env
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))  # the scripts import their sibling common.py
 
+import default_runs  # noqa: E402
 import mdp_memory_probe  # noqa: E402
 import mdp_reward_head  # noqa: E402
 import throughput  # noqa: E402
@@ -198,3 +199,10 @@ def test_mdp_reward_head_plays_its_references_on_the_tuning_trials(tmp_path):
     records = {r["source"]: r for r in map(json.loads, output.read_text().splitlines())}
     assert set(records) == {"Myopic", "Greedy"}
     assert records["Myopic"]["mean_return"] > 57  # random play earns 50 in expectation over 5 episodes
+
+
+def test_preset_budget_drops_only_the_longer_stop_time_of_a_cell():
+    _, *flags = default_runs.COMMANDS["rl2_bandits_n10_k10"]
+    assert default_runs.without_stop_time(flags) == ["--n", "10", "--k", "10"]
+    assert default_runs.without_stop_time(["--n", "10", "--k", "5"]) == ["--n", "10", "--k", "5"]
+    assert default_runs.without_stop_time(["--stop-time", "1500", "--n", "100"]) == ["--n", "100"]
