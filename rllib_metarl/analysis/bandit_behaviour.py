@@ -37,7 +37,8 @@ import pandas as pd
 from rllib_metarl.analysis.recipe import BEST, RL2
 from rllib_metarl.analysis.regret import merge_summary
 from rllib_metarl.analysis.rl2_tables import Cell, bandit_cell, parameters_of
-from rllib_metarl.baselines.bandits import BanditPolicy, gittins_indices, posterior_mean
+from rllib_metarl.baselines.bandits import BanditPolicy, gittins_indices
+from rllib_metarl.baselines.bayes_optimal import posterior_mean
 from rllib_metarl.baselines.play import baseline_steps
 from rllib_metarl.baselines.tuning import BANDIT_BASELINES
 from rllib_metarl.evaluation import load_module, module_path, play_module, training_env_of

@@ -15,14 +15,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from rllib_metarl.baselines.bayes_optimal import solver
+from rllib_metarl.baselines.bayes_optimal import posterior_mean, solver
 from rllib_metarl.baselines.choice import epsilon_mix, random_argmax
 from rllib_metarl.utils.validation import validate_fraction
-
-
-def posterior_mean(wins: np.ndarray, pulls: np.ndarray) -> np.ndarray:
-    """An arm's posterior mean win rate under the task prior U[0, 1] = Beta(1, 1): (wins + 1) / (pulls + 2)."""
-    return (wins + 1) / (pulls + 2)
 
 
 class BanditPolicy:

@@ -33,6 +33,11 @@ MAX_K_ARMED_TRIAL_LENGTH = 12
 MAX_INDEPENDENT_TRIAL_LENGTH = 200
 
 
+def posterior_mean(wins: np.ndarray | int, pulls: np.ndarray | int) -> np.ndarray | float:
+    """An arm's posterior mean win rate under the uniform prior U[0, 1] = Beta(1, 1): (wins + 1) / (pulls + 2)."""
+    return (wins + 1) / (pulls + 2)
+
+
 def bayes_optimal_return(
     trial_length: int, dependent: bool, p1_choices: tuple[float, ...] | None = None, num_arms: int = 2
 ) -> float:
@@ -56,8 +61,8 @@ class IndependentBayesOptimal:
         value_next = np.zeros((self.trial_length + 1,) * 3)
         for m in range(self.trial_length - 1, -1, -1):
             n1, s1, s2 = np.ogrid[: m + 1, : m + 1, : m + 1]
-            p1 = (s1 + 1) / (n1 + 2)
-            p2 = (s2 + 1) / (m - n1 + 2)
+            p1 = posterior_mean(s1, n1)
+            p2 = posterior_mean(s2, m - n1)
             q_arm_0 = (
                 p1 * (1 + value_next[1 : m + 2, 1 : m + 2, : m + 1])
                 + (1 - p1) * value_next[1 : m + 2, : m + 1, : m + 1]
@@ -101,7 +106,7 @@ class DependentBayesOptimal:
     def posterior_mean(self, a: np.ndarray, m: int) -> np.ndarray:
         """E[p_1 | a pieces of evidence for p_1 and m - a against it]."""
         if self.p1_choices is None:
-            return (a + 1) / (m + 2)
+            return posterior_mean(a, m)
         p = np.asarray(self.p1_choices)[:, None]
         log_likelihood = _x_log_y(a, p) + _x_log_y(m - a, 1 - p)
         best = log_likelihood.max(axis=0)
@@ -145,7 +150,7 @@ class KArmedBayesOptimal:
         kinds = sorted(set(state) | ({(0, 0)} if len(state) < self.num_arms else set()))
         best_value, best_kind = -1.0, kinds[0]
         for s, f in kinds:
-            p = (s + 1) / (s + f + 2)
+            p = posterior_mean(s, s + f)
             q = p * (1 + self._value(_pulled(state, (s, f), (s + 1, f)))) + (1 - p) * self._value(
                 _pulled(state, (s, f), (s, f + 1))
             )
