@@ -18,6 +18,8 @@ from rllib_metarl.utils.seeding import HELD_OUT_STREAM, trial_seeds
 from rllib_metarl.utils.stats import mean_interval
 
 if TYPE_CHECKING:
+    import torch
+
     from rllib_metarl.baselines.bandits import BanditPolicy
 
 MODULE_SUBDIR = Path("learner_group", "learner", "rl_module", "default_policy")
@@ -144,8 +146,10 @@ def play_module(
     With ``record_memory`` each row also holds ``memory``: the policy's recurrent state from which it chose the step's
     action (:func:`~rllib_metarl.models.state.policy_memory`, float32), for probes of what the core remembers.
     With a ``driver`` (a bandit baseline) the driver chooses every action and the agent's core reads the trial as it
-    goes: what the agent's memory makes of another player's trials. The driver's draws (its tie-breaks) come from a
-    generator seeded like torch's, by each batch's first seed.
+    goes: what the agent's memory makes of another player's trials. The draws of ``explore=True`` and the driver's
+    (its tie-breaks) come from generators of their own, seeded by each batch's first seed: the process's global
+    random state is left as it was, so that a run that evaluates between training iterations trains as one that
+    does not.
     """
     import torch
 
@@ -158,12 +162,12 @@ def play_module(
             envs = make_agent_vector_env(task_name, count, env_config)
             _check_compatible(module, envs)
             seeds = all_seeds[start : start + count]
-            torch.manual_seed(int(seeds[0]))
+            generator = torch.Generator().manual_seed(int(seeds[0]))
             if driver is not None:
                 trial_length = get_task(task_name).trial_length_of(env_config)
                 driver.reset(count, envs.single_action_space.n, trial_length, np.random.default_rng(int(seeds[0])))
             trials += _play_batch(module, envs, seeds, explore, first_trial=start, steps=steps, memory=record_memory,
-                                  driver=driver)  # fmt: skip
+                                  driver=driver, generator=generator)  # fmt: skip
             bar.update(count)
     return pd.DataFrame(trials), pd.DataFrame(steps or [])
 
@@ -189,10 +193,11 @@ def _play_batch(
     steps: list[dict[str, Any]] | None,
     memory: bool = False,
     driver: BanditPolicy | None = None,
+    generator: torch.Generator | None = None,
 ) -> list[dict[str, Any]]:
     """One trial in each copy of the vector env ``envs``, copy i reset with ``seeds[i]``; with ``memory`` each step's
     record holds the policy's state after reading the step's input; with a ``driver`` (reset for this batch) the
-    driver chooses the actions."""
+    driver chooses the actions; ``explore`` samples them with ``generator``."""
     import torch
     from ray.rllib.core.columns import Columns
 
@@ -212,7 +217,8 @@ def _play_batch(
         if driver is not None:
             actions = driver.act()
         elif explore:
-            actions = torch.distributions.Categorical(logits=logits).sample().numpy()
+            probabilities = torch.distributions.Categorical(logits=logits).probs  # as Categorical.sample() draws
+            actions = torch.multinomial(probabilities, 1, True, generator=generator)[:, 0].numpy()
         else:
             actions = logits.argmax(-1).numpy()
         state = out[Columns.STATE_OUT]

@@ -1,12 +1,16 @@
-"""Reading a checkpoint's weights runs no code from it: a crafted pickle is refused, plain arrays load."""
+"""Evaluation: reading a checkpoint's weights runs no code from it (a crafted pickle is refused, plain arrays load),
+and playing with frozen weights leaves the process's random state alone."""
 
 import os
 import pickle
 
 import numpy as np
+import pandas as pd
 import pytest
+import torch
 
-from rllib_metarl.evaluation import saved_module_state
+from rllib_metarl.evaluation import evaluate_module, saved_module_state
+from tests.models.test_cores_and_algorithms import build_module
 
 
 class Payload:
@@ -26,3 +30,16 @@ def test_weights_load_and_a_crafted_pickle_is_refused_without_running(tmp_path):
     with pytest.raises(pickle.UnpicklingError, match="arrays only, not posix.system"):
         saved_module_state(tmp_path)
     assert not (tmp_path / "PWNED").exists() and not os.path.exists("PWNED")
+
+
+def test_sampled_play_draws_from_its_own_generator_and_leaves_the_global_one_alone():
+    # A run that evaluates between training iterations (benchmarks/time_to_optimal.py) must train as one that does not:
+    # training samples its actions from torch's global generator.
+    module = build_module("lstm")
+    torch.manual_seed(0)
+    before = torch.get_rng_state()
+    first = evaluate_module(module, "eleven_arm", num_trials=200, seed=1, explore=True, batch_size=100)
+    assert torch.equal(torch.get_rng_state(), before)
+    torch.rand(3)  # the caller's draws in between change nothing
+    pd.testing.assert_frame_equal(first, evaluate_module(module, "eleven_arm", num_trials=200, seed=1, explore=True,
+                                                         batch_size=100))  # fmt: skip
