@@ -32,14 +32,17 @@ def test_weights_load_and_a_crafted_pickle_is_refused_without_running(tmp_path):
     assert not (tmp_path / "PWNED").exists() and not os.path.exists("PWNED")
 
 
-def test_sampled_play_draws_from_its_own_generator_and_leaves_the_global_one_alone():
+def test_sampled_play_draws_from_its_own_generators_and_leaves_the_global_ones_alone():
     # A run that evaluates between training iterations (benchmarks/time_to_optimal.py) must train as one that does not:
-    # training samples its actions from torch's global generator.
+    # training draws from torch's and numpy's global generators.
     module = build_module("lstm")
     torch.manual_seed(0)
-    before = torch.get_rng_state()
+    np.random.seed(0)
+    torch_before, (_, numpy_key, numpy_position, *_) = torch.get_rng_state(), np.random.get_state()
     first = evaluate_module(module, "eleven_arm", num_trials=200, seed=1, explore=True, batch_size=100)
-    assert torch.equal(torch.get_rng_state(), before)
-    torch.rand(3)  # the caller's draws in between change nothing
+    assert torch.equal(torch.get_rng_state(), torch_before)
+    _, key, position, *_ = np.random.get_state()
+    assert np.array_equal(key, numpy_key) and position == numpy_position
+    torch.rand(3), np.random.rand(3)  # the caller's draws in between change nothing
     pd.testing.assert_frame_equal(first, evaluate_module(module, "eleven_arm", num_trials=200, seed=1, explore=True,
                                                          batch_size=100))  # fmt: skip
