@@ -465,7 +465,8 @@ def time_to_optimal_table() -> str:
     rows = [{"task": r.task, "preset": "" if r.setting == "rllib_default" else r.changes, "setting": r.setting,
              "seed": int(r.seed),
              "reached": "yes" if r.reached else "no",
-             "training time": f"{r.time_s:.1f} s", "held-out": f"{r.held_out:.3f} (threshold {r.threshold:.3f})",
+             "training time": f"{r.time_s:.1f} s", "env steps": f"{r.env_steps:,.0f}",
+             "held-out": f"{r.held_out:.3f} (threshold {r.threshold:.3f})",
              "measured": r.date[:10]}
             for r in runs.itertuples()]  # fmt: skip
     return table(pd.DataFrame(rows))
@@ -513,10 +514,10 @@ Data: `benchmarks/results/throughput_split.jsonl`, written by `python benchmarks
 
 ## Time to the optimum
 
-Training seconds until the held-out greedy return reaches the threshold (99% of the optimum; 6.60 on k_armed, the
-RL^2 bandit n = 10, k = 5), per seed: the project's preset (`ours`), the same with RLlib's default learner batch
-pipeline (`ours_rllib_batch`), and RLlib's out-of-the-box PPO (`rllib_default`); "preset" names the preset fields a
-run changed (`--set`: an update schedule, or the memory core); compare rows measured the same day. Data:
+Training seconds and env steps until the held-out greedy return reaches the threshold (99% of the optimum; 6.60 on
+k_armed, the RL^2 bandit n = 10, k = 5), per seed: the project's preset (`ours`), the same with RLlib's default
+learner batch pipeline (`ours_rllib_batch`), and RLlib's out-of-the-box PPO (`rllib_default`); "preset" names the
+preset fields a run changed (`--set`: an update schedule, or the memory core); compare rows measured the same day. Data:
 `benchmarks/results/time_to_optimal.jsonl`, written by `python benchmarks/time_to_optimal.py`.
 
 {time_to_optimal_table()}
