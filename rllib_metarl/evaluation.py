@@ -166,8 +166,8 @@ def play_module(
             if driver is not None:
                 trial_length = get_task(task_name).trial_length_of(env_config)
                 driver.reset(count, envs.single_action_space.n, trial_length, np.random.default_rng(int(seeds[0])))
-            trials += _play_batch(module, envs, seeds, explore, first_trial=start, steps=steps, memory=record_memory,
-                                  driver=driver, generator=generator)  # fmt: skip
+            trials += _play_batch(module, envs, seeds, explore, first_trial=start, steps=steps, generator=generator,
+                                  memory=record_memory, driver=driver)  # fmt: skip
             bar.update(count)
     return pd.DataFrame(trials), pd.DataFrame(steps or [])
 
@@ -191,13 +191,13 @@ def _play_batch(
     explore: bool,
     first_trial: int,
     steps: list[dict[str, Any]] | None,
+    generator: torch.Generator,
     memory: bool = False,
     driver: BanditPolicy | None = None,
-    generator: torch.Generator | None = None,
 ) -> list[dict[str, Any]]:
     """One trial in each copy of the vector env ``envs``, copy i reset with ``seeds[i]``; with ``memory`` each step's
     record holds the policy's state after reading the step's input; with a ``driver`` (reset for this batch) the
-    driver chooses the actions; ``explore`` samples them with ``generator``."""
+    driver chooses the actions; ``explore`` samples them with ``generator`` (never the global one)."""
     import torch
     from ray.rllib.core.columns import Columns
 

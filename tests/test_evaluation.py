@@ -43,6 +43,7 @@ def test_sampled_play_draws_from_its_own_generators_and_leaves_the_global_ones_a
     assert torch.equal(torch.get_rng_state(), torch_before)
     _, key, position, *_ = np.random.get_state()
     assert np.array_equal(key, numpy_key) and position == numpy_position
-    torch.rand(3), np.random.rand(3)  # the caller's draws in between change nothing
+    torch.rand(3)  # the caller's draws in between change nothing
+    np.random.rand(3)
     pd.testing.assert_frame_equal(first, evaluate_module(module, "eleven_arm", num_trials=200, seed=1, explore=True,
                                                          batch_size=100))  # fmt: skip
